@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine (Python >= 3.10):
+#   make reproduce   regenerate every table and figure of the paper into figures/
+#   make test        check the notebooks are clean and exported, then run every notebook's tests
+SHELL := /bin/bash
+BIN := .venv/bin
+STAMP := .venv/.installed
+
+.PHONY: env reproduce reproduce-quick test quicktest bench lab export clean-venv
+
+$(STAMP): setup.py settings.ini tools/setup_env.sh
+	bash tools/setup_env.sh
+	touch $@
+
+env: $(STAMP)
+
+reproduce: env  ## full profile, every experiment notebook, outputs in figures/
+	$(BIN)/qkd-reproduce --profile full
+
+reproduce-quick: env
+	$(BIN)/qkd-reproduce --profile quick
+
+test: env  ## what CI runs: sync checks + every notebook, slow cells included
+	$(BIN)/python tools/run_tests.py --flags slow
+
+quicktest: env  ## the same without the cells flagged slow
+	$(BIN)/python tools/run_tests.py
+
+bench: env  ## speed benchmark against the peers (installs the [bench] extra)
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python tools/benchmark.py
+
+lab: env  ## open the notebooks in JupyterLab (kernel "Python (qkd_nb)")
+	$(BIN)/jupyter lab nbs
+
+export: env  ## regenerate the library and README from the notebooks
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python tools/make_readme.py
+
+clean-venv:
+	rm -rf .venv

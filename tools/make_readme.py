@@ -1,0 +1,31 @@
+#!/usr/bin/env python
+"""Write README.md from nbs/index.ipynb (markdown cells as they are, code cells fenced, text
+outputs shown). nbdev 2's own `nbdev_readme` needs Quarto, which is not a pip package."""
+from pathlib import Path
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def render(nb):
+    out = ['<!-- Generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file. -->\n']
+    for c in nb.cells:
+        src = c.source.strip('\n')
+        if c.cell_type == 'markdown': out.append(src + '\n')
+        elif c.cell_type == 'code':
+            if any(l.strip() in ('#| hide', '#|hide') for l in src.splitlines()): continue
+            lines = [l for l in src.splitlines() if not l.startswith('#|')]
+            if not lines: continue
+            out.append('```python\n' + '\n'.join(lines) + '\n```\n')
+            for o in c.get('outputs', []):
+                text = o.get('text') or o.get('data', {}).get('text/markdown') or o.get('data', {}).get('text/plain')
+                if text: out.append(('' if 'text/markdown' in o.get('data', {}) else '    ') +
+                                    (text if 'text/markdown' in o.get('data', {}) else text.replace('\n', '\n    ')) + '\n')
+    return '\n'.join(out)
+
+
+if __name__ == '__main__':
+    nb = nbformat.read(ROOT / 'nbs' / 'index.ipynb', as_version=4)
+    new = render(nb)
+    p = ROOT / 'README.md'
+    if not p.exists() or p.read_text() != new: p.write_text(new)

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""The project's test command (`make test`): sync checks, then every notebook's cells.
+
+1. `nbdev_export`, `nbdev_clean` and the README generator must leave the git tree unchanged
+   (the library is the notebooks' export, notebooks are clean, README.md is index.ipynb).
+2. Every notebook under nbs/ (experiments excepted: 09_reproduce runs them through papermill)
+   is executed by nbdev's own test runner, in parallel, cells flagged with `--flags` included.
+Ends with one line `N passed, M failed` (checks and notebooks) and a non-zero exit on failure.
+"""
+import argparse, os, subprocess, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _git_status():
+    r = subprocess.run(['git', 'status', '--porcelain', '--', 'qkd_nb', 'nbs', 'README.md'],
+                       cwd=ROOT, capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else None
+
+
+def sync_check():
+    "The library, notebooks and README must be what the tools regenerate."
+    before = _git_status()
+    if before is None: return True, 'not a git checkout: sync check skipped'
+    for cmd in ([str(BIN / 'nbdev_export')], [str(BIN / 'nbdev_clean')], [sys.executable, 'tools/make_readme.py']):
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if r.returncode: return False, f'{cmd[-1]} failed:\n{r.stdout}{r.stderr}'
+    after = _git_status()
+    if after != before:
+        diff = subprocess.run(['git', 'diff', '--stat'], cwd=ROOT, capture_output=True, text=True).stdout
+        return False, ('nbdev_export / nbdev_clean / make_readme changed files; run `make export` '
+                       f'and commit:\n{after}\n{diff}')
+    return True, 'library, notebooks and README in sync'
+
+
+def _run_nb(args):
+    fn, flags = args
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+    from nbdev.test import test_nb
+    from nbdev.config import get_config
+    skip = [f for f in get_config().tst_flags.split() if f not in flags]
+    ok, t = test_nb(Path(fn), skip_flags=skip, force_flags=flags, basepath=str(ROOT))
+    return fn, ok, t
+
+
+def notebooks(pattern=None):
+    nbs = sorted(p for p in (ROOT / 'nbs').rglob('*.ipynb')
+                 if 'experiments' not in p.relative_to(ROOT / 'nbs').parts
+                 and not any(s.startswith(('_', '.')) for s in p.relative_to(ROOT / 'nbs').parts))
+    if pattern: nbs = [p for p in nbs if pattern in p.name]
+    return nbs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--flags', default='', help='space-separated test flags to run (e.g. "slow")')
+    ap.add_argument('--only', default=None, help='run only notebooks whose name contains this')
+    ap.add_argument('--workers', type=int, default=int(os.environ.get('QKD_TEST_WORKERS', 2)))
+    ap.add_argument('--no-sync', action='store_true', help='skip the export/clean sync check')
+    a = ap.parse_args()
+    flags = a.flags.split()
+    passed = failed = 0
+    t0 = time.time()
+    if not a.no_sync:
+        ok, msg = sync_check()
+        print(f"[{'PASS' if ok else 'FAIL'}] sync: {msg}", flush=True)
+        passed += ok; failed += not ok
+    nbs = notebooks(a.only)
+    print(f'running {len(nbs)} notebooks with flags {flags or "none"} on {a.workers} workers', flush=True)
+    with ProcessPoolExecutor(a.workers) as ex:
+        for fn, ok, t in ex.map(_run_nb, [(str(p), flags) for p in nbs]):
+            print(f"[{'PASS' if ok else 'FAIL'}] {Path(fn).relative_to(ROOT)} ({t:.1f}s)", flush=True)
+            passed += ok; failed += not ok
+    print(f'total time {time.time() - t0:.0f}s')
+    print(f'{passed} passed, {failed} failed')
+    sys.exit(1 if failed or not (passed) else 0)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtual environment in .venv and install everything the
+# notebooks, tests and reproduction need. Called by `make`; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+"$PY" -c 'import sys; assert sys.version_info >= (3, 10), "qkd_nb needs Python >= 3.10"' || exit 1
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+PIP=".venv/bin/python -m pip"
+$PIP install -q --upgrade pip setuptools wheel
+TORCH=torch==2.13.0
+if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    $PIP install -q "$TORCH"                       # a GPU is present: the default (CUDA) build
+  else
+    # No GPU: never pull CUDA wheels. 1) a local CPU build (pip's find-links), 2) PyTorch's CPU
+    # index, 3) the registry as configured (only where it serves a CPU build).
+    $PIP install -q --no-index "$TORCH" 2>/dev/null \
+      || $PIP install -q --timeout 20 --retries 1 "$TORCH" --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
+      || $PIP install -q "$TORCH"
+  fi
+fi
+$PIP install -q -e ".[dev]"
+# A Jupyter kernel for this environment (JupyterLab from `make lab` uses it; so can any other Jupyter).
+.venv/bin/python -m ipykernel install --sys-prefix --name qkd_nb --display-name "Python (qkd_nb)" >/dev/null
+echo "environment ready: $(.venv/bin/python -c 'import torch,qiskit; print("torch", torch.__version__, "| qiskit", qiskit.__version__)')"
