@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #4b02e95a
+# %% ../nbs/03_simulator.ipynb #5fff63a1
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #78707fbe
+# %% ../nbs/03_simulator.ipynb #e15adfb3
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -102,7 +102,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #58bf6150
+# %% ../nbs/03_simulator.ipynb #523a0780
 def _bits_table(n):
     "(2**n, n) array: bit q of each basis index (Qiskit little-endian: qubit 0 is the lowest bit)."
     idx = np.arange(2 ** n)
@@ -165,7 +165,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #9a64442c
+# %% ../nbs/03_simulator.ipynb #48969ecf
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -239,6 +239,7 @@ class _Mono:
         t['c'] = torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
         t['src'] = None if ident else torch.as_tensor(self.src, dtype=torch.long, device=device)
+        t['inv'] = None if ident else torch.as_tensor(np.argsort(self.src), dtype=torch.long, device=device)
         self.t = t
         self.dep = 'x' if self.rows['x'] else ('w' if self.rows['w'] else 'c')
         self.has_phase = self.dep != 'c' or bool(np.abs(self.c).max() > 0)
@@ -251,12 +252,13 @@ class _Mono:
         if len(t['iw']): ph = ph + aw[:, t['iw']] @ t['Aw']
         return ph if ph.ndim == 2 else ph[None]
 
-    def apply(self, state, ax, aw):
-        "state (N, M, D)."
+    def apply(self, state, ax, aw, inverse=False):
+        "state (N, M, D); `inverse` undoes the operation (adjoint differentiation walks back with it)."
+        if inverse and self.t['inv'] is not None: state = state[..., self.t['inv']]
         if self.has_phase:
             ph = self.phase(ax, aw)
-            state = state * torch.polar(torch.ones_like(ph), ph)[:, None, :]
-        if self.t['src'] is not None: state = state[..., self.t['src']]
+            state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
+        if not inverse and self.t['src'] is not None: state = state[..., self.t['src']]
         return state
 
 
@@ -309,8 +311,9 @@ class _Dense:
         t = th[:, 0]
         return M0 + torch.cos(t / 2).to(self.cd)[:, None, None] * Mc + torch.sin(t / 2).to(self.cd)[:, None, None] * Ms
 
-    def apply(self, state, ax, aw):
-        return _apply_matrix(state, self.matrix(ax, aw), self.qubits, self.n)
+    def apply(self, state, ax, aw, inverse=False):
+        m = self.matrix(ax, aw)
+        return _apply_matrix(state, m.conj().transpose(-1, -2) if inverse else m, self.qubits, self.n)
 
 
 def _apply_matrix(state, mat, qubits, n):
@@ -411,8 +414,9 @@ class _Layer:
         N = max(m.shape[0] for m in mats)
         return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
 
-    def apply(self, state, ax, aw):
+    def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
+        if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
         mats = torch.cat([mats, self.eye2.expand(mats.shape[0], 1, 2, 2)], 1)
         N, M, D = state.shape
         for lo, c, idx, eq in self.chunks:
@@ -458,7 +462,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #b27002e0
+# %% ../nbs/03_simulator.ipynb #baf95535
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
@@ -668,27 +672,44 @@ class CompiledCircuit(torch.nn.Module):
                 f'({per / 2**20:.1f} MiB each), more than the {limit / 2**30:.2f} GiB available; use a smaller '
                 "batch, gradient='adjoint' (keeps a few states), or a machine with more memory")
 
+    def steps(self):
+        "The operations one by one (static blocks unfused): what adjoint differentiation walks through."
+        return [o for op in self.ops for o in (op.ops if isinstance(op, _Static) else [op])]
+
+    def initial_state(self):
+        state = torch.zeros(1, 1, self.dim, dtype=_complex_of(self.real_dtype), device=self.device)
+        state[..., 0] = 1
+        return state
+
     def run(self, ax, aw):
         "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
         cd = _complex_of(self.real_dtype)
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
-        state = torch.zeros(1, 1, self.dim, dtype=cd, device=self.device)
-        state[..., 0] = 1
+        state = self.initial_state()
         for op in self.ops:
             state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
         return state[:, 0, :].expand(B, -1)
 
-    def expval(self, psi):
-        "Expectation values (B, n_obs) of the observables in states psi (B, D)."
+    def expval(self, psi, phi=None):
+        """Expectation values (B, n_obs) of the observables in states psi (B, D); with `phi`, the complex
+        cross terms <psi|O|phi> (what a Hadamard test measures)."""
         out = None
         for xs, W in self._obs_t:
-            if xs is None:
+            if phi is not None:
+                e = ((psi if xs is None else psi[:, xs]).conj() * phi) @ W.to(psi.dtype)
+            elif xs is None:
                 e = (psi.real ** 2 + psi.imag ** 2) @ W
             else:
                 e = ((psi[:, xs].conj() * psi) @ W).real
             out = e if out is None else out + e
         return out
+
+    @property
+    def observable_scales(self):
+        "Sum of |coefficients| of each observable: the range [-s, s] a single shot can take."
+        return torch.tensor([float(np.abs(o.coeffs).sum()) for o in self.observables], dtype=self.real_dtype,
+                            device=self.device)
 
     def forward(self, x, w=None):
         ax, aw = self.angles(x, w)
