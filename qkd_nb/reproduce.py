@@ -7,7 +7,7 @@ __all__ = ['PROFILES', 'OUTPUT_SUFFIXES', 'RESERVED_OUTPUTS', 'KERNEL_ENV', 'rep
            'find_experiments', 'notebook_profiles', 'notebook_parameters', 'resolve_parameters', 'collect_outputs',
            'run_notebook', 'sha256_file', 'Manifest', 'NoExperimentsError', 'reproduce', 'main']
 
-# %% ../nbs/09_reproduce.ipynb #ce57b979
+# %% ../nbs/09_reproduce.ipynb #d7406117
 import argparse
 import ast
 import contextlib
@@ -28,7 +28,7 @@ import nbformat
 
 from .sweep import atomic_write_bytes, atomic_write_text, dask_client, _Progress
 
-# %% ../nbs/09_reproduce.ipynb #962b5098
+# %% ../nbs/09_reproduce.ipynb #7e5fd527
 def repo_root() -> Path | None:
     "The repository root (the folder with `settings.ini` next to the package), or None for a plain install."
     import qkd_nb
@@ -54,7 +54,7 @@ def find_experiments(path: str | os.PathLike) -> list[Path]:
         raise FileNotFoundError(f'experiments directory {path} does not exist; pass --experiments-dir PATH')
     return sorted(p for p in path.glob('*.ipynb') if not p.name.startswith(('_', '.')))
 
-# %% ../nbs/09_reproduce.ipynb #da92b051
+# %% ../nbs/09_reproduce.ipynb #52c5b7e4
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     'smoke': {},   # seconds per notebook: the tests' profile
     'quick': {},   # the parameters cells' defaults: minutes for everything
@@ -121,7 +121,7 @@ def resolve_parameters(nb, stem: str, profile: str, dataset: str = 'digits', see
     if 'out_dir' in out: raise ValueError('out_dir is set by the runner (each notebook gets its own); do not pass it')
     return out
 
-# %% ../nbs/09_reproduce.ipynb #90fcdb83
+# %% ../nbs/09_reproduce.ipynb #3abfa37d
 @contextlib.contextmanager
 def _quiet_papermill():
     "Papermill's logger only warns about what `notebook_parameters` already checks: keep it to errors."
@@ -188,7 +188,7 @@ def run_notebook(nb_json: str, parameters: dict, kernel_name: str = 'python3', s
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-# %% ../nbs/09_reproduce.ipynb #bc97c2ac
+# %% ../nbs/09_reproduce.ipynb #6ccadea2
 def sha256_file(path: str | os.PathLike) -> str:
     "SHA-256 (hex) of a file's bytes."
     h = hashlib.sha256()
@@ -249,7 +249,7 @@ class Manifest:
         "Read a manifest.json."
         return cls(**json.loads(Path(path).read_text(encoding='utf-8')))
 
-# %% ../nbs/09_reproduce.ipynb #5cc0dee4
+# %% ../nbs/09_reproduce.ipynb #6c5755f5
 class NoExperimentsError(FileNotFoundError):
     "There are no experiment notebooks to run."
 
@@ -273,6 +273,12 @@ def _new_run_dir(run_dir) -> Path:
     return run_dir
 
 
+def _rel(p) -> str:
+    "`p` relative to the working directory when it lies below it (portable manifests), else as given."
+    try: return Path(p).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError: return str(p)
+
+
 def _line(i, n, stem, res) -> str:
     mark = 'ok    ' if res['status'] == 'ok' else 'FAILED'
     s = f"[{i}/{n}] {mark} {stem} ({res['wall_time_s']:.1f} s, {len(res['outputs'])} outputs)"
@@ -281,7 +287,7 @@ def _line(i, n, stem, res) -> str:
 
 def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, figures_dir: str | os.PathLike = 'figures',
               run_dir: str | os.PathLike | None = None, dataset: str = 'digits', seed: int = 0, workers: int = 1,
-              scheduler: str | None = None, kernel_name: str = 'python3', params: dict | None = None,
+              scheduler: str | None = None, kernel_name: str | None = None, params: dict | None = None,
               experiments_dir: str | os.PathLike | None = None, progress: bool = True) -> Manifest:
     """Run the experiment notebooks (all, or the stems in `experiments`) and publish their outputs.
 
@@ -290,6 +296,7 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     with `manifest.json` and `manifest.md`. `workers > 1` or `scheduler` runs notebooks on Dask.
     Failing notebooks are reported in the returned manifest (`.failed`, `.exit_code`), never raised.
     """
+    kernel_name = kernel_name or 'python3'          # the kernel of this interpreter (jupyter_client maps it to sys.executable)
     if not isinstance(seed, int) or isinstance(seed, bool): raise TypeError(f'seed must be an integer, got {seed!r}')
     if not isinstance(workers, int) or workers < 1: raise ValueError(f'workers must be a positive integer, got {workers!r}')
     exp_dir = Path(experiments_dir) if experiments_dir is not None else default_experiments_dir()
@@ -333,7 +340,7 @@ def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, 
     "Keep executed notebooks and raw outputs in run_dir, copy good outputs to figures_dir, write the manifest."
     old_path = figures_dir / 'manifest.json'
     old = Manifest.load(old_path) if old_path.exists() else None
-    man = Manifest(figures_dir=str(figures_dir), run_dir=str(run_dir), profile=profile, dataset=dataset, seed=seed,
+    man = Manifest(figures_dir=_rel(figures_dir), run_dir=_rel(run_dir), profile=profile, dataset=dataset, seed=seed,
                    created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds'), ran=list(jobs))
     owner = {}                                                    # file -> notebook, for the kept entries
     if old is not None:
@@ -348,7 +355,7 @@ def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, 
         if res['notebook'] is not None:
             executed = run_dir / f'{stem}.ipynb'
             nb = nbformat.reads(res['notebook'], as_version=4)
-            nb.metadata.setdefault('papermill', {}).update(input_path=str(path), output_path=str(executed))
+            nb.metadata.setdefault('papermill', {}).update(input_path=_rel(path), output_path=_rel(executed))
             atomic_write_text(executed, nbformat.writes(nb))
         raw = run_dir / 'outputs' / stem
         for rel, data in res['outputs'].items():
@@ -375,8 +382,8 @@ def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, 
                         (figures_dir / o['file']).unlink()
         else:
             published = [o['file'] for o in man.outputs if o['notebook'] == stem]
-        man.notebooks[stem] = dict(notebook=str(path), status=status, error=error, wall_time_s=round(res['wall_time_s'], 3),
-                                   executed=str(executed) if executed else None, parameters=ps, outputs=published)
+        man.notebooks[stem] = dict(notebook=_rel(path), status=status, error=error, wall_time_s=round(res['wall_time_s'], 3),
+                                   executed=_rel(executed) if executed else None, parameters=ps, outputs=published)
     if old is not None:                                           # a failed notebook keeps its earlier, published outputs
         for stem in jobs:
             if man.notebooks[stem]['status'] != 'ok':
@@ -393,7 +400,7 @@ def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, 
             if e['status'] != 'ok': print(f"FAILED {s}: {e['error']}\n        executed notebook: {e['executed']}", flush=True)
     return man
 
-# %% ../nbs/09_reproduce.ipynb #8bc063dc
+# %% ../nbs/09_reproduce.ipynb #7e1e6e81
 def _param(s: str) -> tuple[str, Any]:
     "Parse `key=value`; the value as a Python literal when it is one (3, 0.1, True, [1, 2]), else as text."
     key, sep, value = s.partition('=')

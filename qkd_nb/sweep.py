@@ -6,7 +6,7 @@
 __all__ = ['canonical_json', 'fn_path', 'task_key', 'atomic_write_text', 'atomic_write_bytes', 'toy_task', 'expand_grid',
            'run_task', 'local_client', 'dashboard_note', 'dask_client', 'sweep']
 
-# %% ../nbs/10_sweep.ipynb #295349d7
+# %% ../nbs/10_sweep.ipynb #e3ab1d44
 import datetime as _dt
 import hashlib
 import inspect
@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-# %% ../nbs/10_sweep.ipynb #123488a5
+# %% ../nbs/10_sweep.ipynb #a6b6c112
 def _json_default(o):
     "JSON fallback for numpy and path values (used for configs and results)."
     if isinstance(o, np.generic): return o.item()
@@ -57,7 +57,7 @@ def task_key(fn: Callable | str, config: dict, seed: int) -> str:
     path = fn if isinstance(fn, str) else fn_path(fn)
     return hashlib.sha256(canonical_json([path, config, seed]).encode()).hexdigest()
 
-# %% ../nbs/10_sweep.ipynb #1fb7f69f
+# %% ../nbs/10_sweep.ipynb #b0859102
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     "Write `text` to `path` atomically (temporary file in the same directory, then `os.replace`)."
     path = Path(path)
@@ -85,7 +85,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         raise
     return path
 
-# %% ../nbs/10_sweep.ipynb #27f1c053
+# %% ../nbs/10_sweep.ipynb #450591ba
 def toy_task(a: float, b: float, seed: int = 0, sleep: float = 0.0, fail: bool = False) -> dict:
     "Example sweep task: `a*b` and a seeded noisy copy of it; sleeps `sleep` s; raises if `fail`."
     if sleep: time.sleep(sleep)
@@ -93,7 +93,7 @@ def toy_task(a: float, b: float, seed: int = 0, sleep: float = 0.0, fail: bool =
     noise = float(np.random.default_rng(seed).normal())
     return {'product': a * b, 'noisy': a * b + 0.1 * noise}
 
-# %% ../nbs/10_sweep.ipynb #4681cba7
+# %% ../nbs/10_sweep.ipynb #ebe4ace2
 def expand_grid(grid: dict | Sequence[dict]) -> list[dict]:
     "Configurations of `grid`: the cartesian product of a dict of lists, or a list of dicts as given."
     if isinstance(grid, dict):
@@ -111,7 +111,7 @@ def expand_grid(grid: dict | Sequence[dict]) -> list[dict]:
         return [dict(c) for c in grid]
     raise TypeError(f'grid must be a dict of lists or a list of dicts, got {type(grid).__name__}')
 
-# %% ../nbs/10_sweep.ipynb #f219e13e
+# %% ../nbs/10_sweep.ipynb #af72729c
 def _read_record(path: Path) -> dict | None:
     "The record stored at `path`, or None when it is missing or unreadable."
     try: return json.loads(path.read_text(encoding='utf-8'))
@@ -143,7 +143,7 @@ def run_task(fn: Callable, config: dict, seed: int, store: str | os.PathLike, ke
     if store.is_dir(): atomic_write_text(path, json.dumps(rec, indent=1, sort_keys=True))
     return rec
 
-# %% ../nbs/10_sweep.ipynb #b2c251fa
+# %% ../nbs/10_sweep.ipynb #1ab0f1ba
 def local_client(n_workers: int = 2, retries: int = 3, dashboard_address: str = ':0',
                  silence_logs: int = logging.ERROR, **kwargs):
     "A `distributed.Client` on a fresh `LocalCluster`: `n_workers` processes, one thread each."
@@ -187,7 +187,7 @@ def dask_client(client=None, scheduler: str | None = None, n_workers: int = 2, r
         c.close()
         if cluster is not None: cluster.close()
 
-# %% ../nbs/10_sweep.ipynb #def31fbe
+# %% ../nbs/10_sweep.ipynb #2242f0db
 class _Progress:
     "A fastprogress bar over `total` tasks, shown in a notebook or a terminal (not in logs)."
     def __init__(self, total: int, show: bool = True):
