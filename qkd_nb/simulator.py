@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #5fff63a1
+# %% ../nbs/03_simulator.ipynb #45b3786a
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #e15adfb3
+# %% ../nbs/03_simulator.ipynb #5dab4661
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -102,7 +102,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #523a0780
+# %% ../nbs/03_simulator.ipynb #c2ff35ce
 def _bits_table(n):
     "(2**n, n) array: bit q of each basis index (Qiskit little-endian: qubit 0 is the lowest bit)."
     idx = np.arange(2 ** n)
@@ -165,7 +165,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #48969ecf
+# %% ../nbs/03_simulator.ipynb #3b90f450
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -208,7 +208,7 @@ class _Mono:
 
     def __init__(self, n, bits):
         self.n, self.bits, D = n, bits, 2 ** n
-        self.src, self.c = np.arange(D), np.zeros(D)
+        self.src, self.inv, self.c = np.arange(D), np.arange(D), np.zeros(D)
         self.rows = {'x': {}, 'w': {}}
         self.gates = []
 
@@ -216,18 +216,17 @@ class _Mono:
         self.gates.append(g)
         if g.matrix is not None:
             msrc, mph = _monomial_form(g.matrix)
-            m_full = _replace_bits(g.qubits, self.bits, msrc)
             c_full, a = _lift(np.angle(mph), g.qubits, self.bits), None
+            if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
+                self.src = self.src[_replace_bits(g.qubits, self.bits, msrc)]
+                self.inv = _replace_bits(g.qubits, self.bits, np.argsort(msrc))[self.inv]
         else:
-            m_full, c_full = None, 0.0
-            a = _lift(_DIAG_PARAM[g.name], g.qubits, self.bits)
-        if m_full is not None: self.src = self.src[m_full]
-        inv = np.argsort(self.src)
-        if np.ndim(c_full): self.c = self.c + c_full[inv]
+            c_full, a = 0.0, _lift(_DIAG_PARAM[g.name], g.qubits, self.bits)
+        if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
         if a is not None:
             space, s = g.params[0]
             r = self.rows[space]
-            r[s] = r.get(s, 0.0) + a[inv]
+            r[s] = r.get(s, 0.0) + a[self.inv]
 
     def finalize(self, dtype, device):
         t = {}
@@ -239,7 +238,7 @@ class _Mono:
         t['c'] = torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
         t['src'] = None if ident else torch.as_tensor(self.src, dtype=torch.long, device=device)
-        t['inv'] = None if ident else torch.as_tensor(np.argsort(self.src), dtype=torch.long, device=device)
+        t['inv'] = None if ident else torch.as_tensor(self.inv, dtype=torch.long, device=device)
         self.t = t
         self.dep = 'x' if self.rows['x'] else ('w' if self.rows['w'] else 'c')
         self.has_phase = self.dep != 'c' or bool(np.abs(self.c).max() > 0)
@@ -316,17 +315,31 @@ class _Dense:
         return _apply_matrix(state, m.conj().transpose(-1, -2) if inverse else m, self.qubits, self.n)
 
 
+def _apply_block(state, K, lo, c):
+    """Apply (Nm, 2^c, 2^c) matrices on the contiguous qubits lo..lo+c-1 of state (N, M, D) as large
+    matrix products (never one tiny product per amplitude block)."""
+    N, M, D = state.shape
+    d, L = 2 ** c, 1 << lo
+    if K.shape[0] == 1:
+        k = K[0]
+        if L == 1: return (state.reshape(-1, d) @ k.transpose(0, 1)).reshape(N, M, D)
+        X = N * M * D // (d * L)
+        if X == 1: return (k @ state.reshape(d, L)).reshape(N, M, D)
+        s = state.reshape(X, d, L).transpose(0, 1).reshape(d, X * L)
+        return (k @ s).reshape(d, X, L).transpose(0, 1).reshape(N, M, D)
+    N = max(N, K.shape[0])
+    state = state.expand(N, M, D)
+    if L == 1: return (state.reshape(N, -1, d) @ K.transpose(1, 2)).reshape(N, M, D)
+    X = M * D // (d * L)
+    s = state.reshape(N, X, d, L).transpose(1, 2).reshape(N, d, X * L)
+    return (K @ s).reshape(N, d, X, L).transpose(1, 2).reshape(N, M, D)
+
+
 def _apply_matrix(state, mat, qubits, n):
     "Apply a (Nm, 2^k, 2^k) matrix (Nm = 1 or the state's N) on `qubits` of state (N, M, D)."
     N, M, D = state.shape
     Nm = mat.shape[0]
-    if len(qubits) == 1:
-        q = qubits[0]
-        if Nm == 1:
-            return (mat[0] @ state.reshape(-1, 2, 1 << q)).reshape(state.shape)
-        N = max(N, Nm)
-        s = state.expand(N, M, D).reshape(N, -1, 2, 1 << q)
-        return (mat[:, None] @ s).reshape(N, M, D)
+    if len(qubits) == 1: return _apply_block(state, mat, qubits[0], 1)
     k = len(qubits)
     axes = [2 + n - 1 - q for q in reversed(qubits)]  # most significant local bit first
     rest = [a for a in range(2, 2 + n) if a not in axes]
@@ -418,14 +431,9 @@ class _Layer:
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
         mats = torch.cat([mats, self.eye2.expand(mats.shape[0], 1, 2, 2)], 1)
-        N, M, D = state.shape
         for lo, c, idx, eq in self.chunks:
             K = mats[:, idx[0]] if c == 1 else torch.einsum(eq, *mats[:, idx].unbind(1)).reshape(-1, 2 ** c, 2 ** c)
-            if K.shape[0] == 1:
-                state = (K[0] @ state.reshape(-1, 2 ** c, 1 << lo)).reshape(N, M, D)
-            else:
-                N = max(N, K.shape[0])
-                state = (K[:, None] @ state.expand(N, M, D).reshape(N, -1, 2 ** c, 1 << lo)).reshape(N, M, D)
+            state = _apply_block(state, K, lo, c)
         return state
 
 
@@ -462,7 +470,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #baf95535
+# %% ../nbs/03_simulator.ipynb #97b2827c
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
