@@ -21,7 +21,10 @@ def render(nb):
                 text = o.get('text') or o.get('data', {}).get('text/markdown') or o.get('data', {}).get('text/plain')
                 if text: out.append(('' if 'text/markdown' in o.get('data', {}) else '    ') +
                                     (text if 'text/markdown' in o.get('data', {}) else text.replace('\n', '\n    ')) + '\n')
-    return '\n'.join(out)
+    text = '\n'.join(out)
+    claims = ROOT / 'figures' / 'claims.md'
+    table = claims.read_text().split('\n', 1)[1].strip() if claims.exists() else '*(run `make reproduce` to fill this in)*'
+    return text.replace('<!-- claims -->', table)
 
 
 if __name__ == '__main__':

@@ -3,8 +3,10 @@
 
 1. `nbdev_export`, `nbdev_clean` and the README generator must leave the git tree unchanged
    (the library is the notebooks' export, notebooks are clean, README.md is index.ipynb).
-2. Every notebook under nbs/ (experiments excepted: 09_reproduce runs them through papermill)
-   is executed by nbdev's own test runner, in parallel, cells flagged with `--flags` included.
+2. Every notebook under nbs/ (experiments excepted) is executed by nbdev's own test runner, in
+   parallel, cells flagged with `--flags` included.
+3. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
+   with its `smoke` profile, into a temporary folder (figures/ is left alone).
 Ends with one line `N passed, M failed` (checks and notebooks) and a non-zero exit on failure.
 """
 import argparse, os, subprocess, sys, time
@@ -47,6 +49,25 @@ def _run_nb(args):
     return fn, ok, t
 
 
+def smoke_experiments(workers):
+    "Run every experiment notebook with profile 'smoke' into a temporary folder; (passed, failed)."
+    import tempfile
+    from qkd_nb.reproduce import reproduce, find_experiments, default_experiments_dir
+    if not find_experiments(default_experiments_dir()): return 0, 0
+    with tempfile.TemporaryDirectory(prefix='qkd_smoke_') as tmp:
+        print(f'running the experiment notebooks (profile smoke) in {tmp}', flush=True)
+        man = reproduce(profile='smoke', figures_dir=Path(tmp) / 'figures', run_dir=Path(tmp) / 'runs',
+                        workers=workers, progress=False)
+        ok = 0
+        for stem in man.ran:
+            n = man.notebooks[stem]
+            good = n['status'] == 'ok'
+            ok += good
+            print(f"[{'PASS' if good else 'FAIL'}] experiments/{stem} (smoke, {n['wall_time_s']:.1f}s)"
+                  + ('' if good else f"\n    {n.get('error')}"), flush=True)
+        return ok, len(man.ran) - ok
+
+
 def notebooks(pattern=None):
     nbs = sorted(p for p in (ROOT / 'nbs').rglob('*.ipynb')
                  if 'experiments' not in p.relative_to(ROOT / 'nbs').parts
@@ -61,6 +82,7 @@ def main():
     ap.add_argument('--only', default=None, help='run only notebooks whose name contains this')
     ap.add_argument('--workers', type=int, default=int(os.environ.get('QKD_TEST_WORKERS', 2)))
     ap.add_argument('--no-sync', action='store_true', help='skip the export/clean sync check')
+    ap.add_argument('--no-experiments', action='store_true', help='skip the smoke runs of the experiment notebooks')
     a = ap.parse_args()
     flags = a.flags.split()
     passed = failed = 0
@@ -75,6 +97,9 @@ def main():
         for fn, ok, t in ex.map(_run_nb, [(str(p), flags) for p in nbs]):
             print(f"[{'PASS' if ok else 'FAIL'}] {Path(fn).relative_to(ROOT)} ({t:.1f}s)", flush=True)
             passed += ok; failed += not ok
+    if not a.no_experiments and not a.only:
+        p, f = smoke_experiments(a.workers)
+        passed += p; failed += f
     print(f'total time {time.time() - t0:.0f}s')
     print(f'{passed} passed, {failed} failed')
     sys.exit(1 if failed or not (passed) else 0)
