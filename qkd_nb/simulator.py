@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #45b3786a
+# %% ../nbs/03_simulator.ipynb #2b1b29e1
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #5dab4661
+# %% ../nbs/03_simulator.ipynb #38380f85
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -102,7 +102,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #c2ff35ce
+# %% ../nbs/03_simulator.ipynb #ae53f0d2
 def _bits_table(n):
     "(2**n, n) array: bit q of each basis index (Qiskit little-endian: qubit 0 is the lowest bit)."
     idx = np.arange(2 ** n)
@@ -165,7 +165,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #3b90f450
+# %% ../nbs/03_simulator.ipynb #041e92fe
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -351,9 +351,6 @@ def _apply_matrix(state, mat, qubits, n):
     return out.reshape(N, M, *([2] * n)).permute(*inv).reshape(N, M, D)
 
 
-_LETTERS = 'abcdefghijklopqrstuvwxyzABCDEFGHIJKLOPQRSTUVWXYZ'
-
-
 class _Layer:
     """Single-qubit dense gates on distinct qubits: their 2x2 matrices are computed together (one
     vectorised expression per gate type) and applied to the state in one contraction."""
@@ -401,9 +398,7 @@ class _Layer:
             qs = list(range(lo, hi + 1))
             idx = torch.as_tensor([pos.get(q, L) for q in reversed(qs)], device=device)  # L = identity
             c = len(qs)
-            eq = (','.join('N' + _LETTERS[2 * i] + _LETTERS[2 * i + 1] for i in range(c)) + '->N' +
-                  ''.join(_LETTERS[2 * i] for i in range(c)) + ''.join(_LETTERS[2 * i + 1] for i in range(c)))
-            self.chunks.append((lo, c, idx, eq))
+            self.chunks.append((lo, c, idx))
         self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None, None]
         return self
 
@@ -416,13 +411,13 @@ class _Layer:
             th = [(ax if sp == 'x' else aw)[:, idx].expand(N, -1) if sp != 'c' else idx.expand(N, -1) for sp, idx in cols]
             if kind == 'u':
                 t, ph, la = th
-                c, s = torch.cos(t / 2).to(d0.cd), torch.sin(t / 2).to(d0.cd)
+                c, s = torch.cos(t / 2), torch.sin(t / 2)
                 eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
-                mats.append(torch.stack([torch.stack([c, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
+                mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
             else:
                 M0, Mc, Ms = d0.trig
                 t = th[0][..., None, None]
-                mats.append(M0 + torch.cos(t / 2).to(d0.cd) * Mc + torch.sin(t / 2).to(d0.cd) * Ms)
+                mats.append(M0 + torch.cos(t / 2) * Mc + torch.sin(t / 2) * Ms)
         if len(mats) == 1: return mats[0]
         N = max(m.shape[0] for m in mats)
         return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
@@ -431,8 +426,12 @@ class _Layer:
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
         mats = torch.cat([mats, self.eye2.expand(mats.shape[0], 1, 2, 2)], 1)
-        for lo, c, idx, eq in self.chunks:
-            K = mats[:, idx[0]] if c == 1 else torch.einsum(eq, *mats[:, idx].unbind(1)).reshape(-1, 2 ** c, 2 ** c)
+        for lo, c, idx in self.chunks:
+            sel = mats[:, idx]                                  # (Nm, c, 2, 2), most significant qubit first
+            K = sel[:, 0]
+            for j in range(1, c):                               # Kronecker product by broadcasting
+                d = K.shape[-1]
+                K = (K[:, :, None, :, None] * sel[:, j, None, :, None, :]).reshape(-1, 2 * d, 2 * d)
             state = _apply_block(state, K, lo, c)
         return state
 
@@ -470,7 +469,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #97b2827c
+# %% ../nbs/03_simulator.ipynb #d64e9f2a
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
