@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #2b1b29e1
+# %% ../nbs/03_simulator.ipynb #4c7f0756
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #38380f85
+# %% ../nbs/03_simulator.ipynb #2ff5e757
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -102,11 +102,35 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #ae53f0d2
-def _bits_table(n):
-    "(2**n, n) array: bit q of each basis index (Qiskit little-endian: qubit 0 is the lowest bit)."
-    idx = np.arange(2 ** n)
-    return (idx[:, None] >> np.arange(n)[None, :]) & 1
+# %% ../nbs/03_simulator.ipynb #fd22ad09
+_TORCH_FUNCS = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
+                'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos, 'atan': torch.atan,
+                'pi': math.pi, 'E': math.e}
+_PLACEHOLDERS = []
+
+
+@functools.lru_cache(maxsize=4096)
+def _polynomial_template(canonical: str, k: int):
+    "Monomials of an expression over placeholders __v0..: ((indices, coefficient), ...) or None."
+    syms = sympy.symbols([f'__v{i}' for i in range(k)]) if k else []
+    se = sympy.sympify(canonical, locals={f'__v{i}': z for i, z in enumerate(syms)})
+    if not k: return (((), float(sympy.re(se))),)
+    try:
+        poly = sympy.Poly(se, *syms)
+    except sympy.PolynomialError:
+        return None
+    if not all(c.is_real for c in poly.coeffs()): return None
+    return tuple((tuple(i for i, p in enumerate(mon) for _ in range(p)), float(c)) for mon, c in poly.terms())
+
+
+def _polynomial_form(e, params):
+    """A gate angle as a polynomial of its parameters (in `params` order), or None if it is not one.
+    Expressions of the same shape (every `2*(pi - x_i)(pi - x_j)` of a feature map) share one
+    sympy conversion: the parameters are renamed to placeholders first."""
+    if isinstance(e, Parameter): return (((0,), 1.0),)
+    while len(_PLACEHOLDERS) < len(params): _PLACEHOLDERS.append(Parameter(f'__v{len(_PLACEHOLDERS)}'))
+    canon = e.subs({p: _PLACEHOLDERS[i] for i, p in enumerate(params)}) if params else e
+    return _polynomial_template(str(canon.sympify()), len(params))
 
 
 class _AngleMap:
@@ -118,24 +142,18 @@ class _AngleMap:
         self.n_vars, self.n_slots = len(variables), len(exprs)
         monos, terms, self.const, self.fallback = {}, [], np.zeros(len(exprs)), []
         for s, e in enumerate(exprs):
-            se = sympy.sympify(e.sympify())
-            syms = sorted(se.free_symbols, key=lambda z: col[z.name])
-            try:
-                poly = sympy.Poly(se, *syms) if syms else None
-            except sympy.PolynomialError:
-                poly = None
-            if poly is None and syms:
-                tmap = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
-                        'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos,
-                        'atan': torch.atan, 'pi': math.pi, 'E': math.e}
-                f = sympy.lambdify(syms, se, modules=[tmap])
+            ps = sorted(e.parameters, key=lambda p: col[p.name])
+            cols = [col[p.name] for p in ps]
+            form = _polynomial_form(e, ps)   # [(placeholder indices, coefficient)] or None
+            if form is None:
+                se = sympy.sympify(e.sympify())
+                syms = sorted(se.free_symbols, key=lambda z: col[z.name])
+                f = sympy.lambdify(syms, se, modules=[_TORCH_FUNCS])
                 self.fallback.append((s, [col[z.name] for z in syms], f)); continue
-            if poly is None:
-                self.const[s] = float(sympy.re(se)); continue
-            for mon, c in poly.terms():
-                cols = tuple(sorted(sum(([col[z.name]] * k for z, k in zip(syms, mon)), [])))
-                if not cols: self.const[s] += float(c); continue
-                terms.append((monos.setdefault(cols, len(monos)), s, float(c)))
+            for ks, c in form:
+                m = tuple(sorted(cols[k] for k in ks))
+                if not m: self.const[s] += c; continue
+                terms.append((monos.setdefault(m, len(monos)), s, c))
         deg = max((len(m) for m in monos), default=1)
         idx = np.full((len(monos), deg), self.n_vars, dtype=np.int64)  # padded with the ones column
         for m, i in monos.items(): idx[i, :len(m)] = m
@@ -165,7 +183,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #041e92fe
+# %% ../nbs/03_simulator.ipynb #ff8241b3
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -174,20 +192,24 @@ def _monomial_form(m, tol=1e-12):
     return src, m[np.arange(len(m)), src]
 
 
-def _lift(local_vec, qubits, bits):
-    "Index a vector over a gate's local basis by every full basis state: local index = sum bit(q_j) << j."
-    loc = sum(bits[:, q] << j for j, q in enumerate(qubits))
-    return np.asarray(local_vec)[loc]
+def _local_index(qubits, idx):
+    "Each full basis index's index in a gate's local basis: sum of bit(q_j) << j."
+    loc = np.zeros_like(idx)
+    for j, q in enumerate(qubits): loc |= ((idx >> q) & 1) << j
+    return loc
 
 
-def _replace_bits(qubits, bits, local_src):
+def _lift(local_vec, qubits, idx):
+    "Index a vector over a gate's local basis by every full basis state."
+    return np.asarray(local_vec)[_local_index(qubits, idx)]
+
+
+def _replace_bits(qubits, idx, local_src):
     "Full-basis gather index of a local permutation: the gate's bits of index k replaced by local_src[local(k)]."
-    k = np.arange(bits.shape[0])
-    loc = sum(bits[:, q] << j for j, q in enumerate(qubits))
-    new_loc = np.asarray(local_src)[loc]
-    out = k.copy()
-    for j, q in enumerate(qubits):
-        out = out & ~(1 << q) | (((new_loc >> j) & 1) << q)
+    new_loc = np.asarray(local_src)[_local_index(qubits, idx)]
+    mask = sum(1 << q for q in qubits)
+    out = idx & ~mask
+    for j, q in enumerate(qubits): out |= ((new_loc >> j) & 1) << q
     return out
 
 
@@ -207,28 +229,33 @@ class _Mono:
     phase = ax @ Ax + aw @ Aw + c (the phases of every gate, moved to the input's basis)."""
 
     def __init__(self, n, bits):
-        self.n, self.bits, D = n, bits, 2 ** n
-        self.src, self.inv, self.c = np.arange(D), np.arange(D), np.zeros(D)
-        self.rows = {'x': {}, 'w': {}}
-        self.gates = []
+        self.n, self.bits, self.gates = n, bits, []
 
     def add(self, g: _Gate):
         self.gates.append(g)
-        if g.matrix is not None:
-            msrc, mph = _monomial_form(g.matrix)
-            c_full, a = _lift(np.angle(mph), g.qubits, self.bits), None
-            if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
-                self.src = self.src[_replace_bits(g.qubits, self.bits, msrc)]
-                self.inv = _replace_bits(g.qubits, self.bits, np.argsort(msrc))[self.inv]
-        else:
-            c_full, a = 0.0, _lift(_DIAG_PARAM[g.name], g.qubits, self.bits)
-        if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
-        if a is not None:
-            space, s = g.params[0]
-            r = self.rows[space]
-            r[s] = r.get(s, 0.0) + a[self.inv]
+
+    def _build(self):
+        "Compose the gates: permutation `src` (and inverse), constant phases `c`, angle rows `A`."
+        D, idx = 2 ** self.n, self.bits
+        self.src, self.inv, self.c = np.arange(D), np.arange(D), np.zeros(D)
+        self.rows = {'x': {}, 'w': {}}
+        for g in self.gates:
+            if g.matrix is not None:
+                msrc, mph = _monomial_form(g.matrix)
+                c_full, a = _lift(np.angle(mph), g.qubits, idx), None
+                if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
+                    self.src = self.src[_replace_bits(g.qubits, idx, msrc)]
+                    self.inv = _replace_bits(g.qubits, idx, np.argsort(msrc))[self.inv]
+            else:
+                c_full, a = 0.0, _lift(_DIAG_PARAM[g.name], g.qubits, idx)
+            if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
+            if a is not None:
+                space, s = g.params[0]
+                r = self.rows[space]
+                r[s] = r.get(s, 0.0) + a[self.inv]
 
     def finalize(self, dtype, device):
+        if not hasattr(self, 'rows'): self._build()
         t = {}
         for sp in ('x', 'w'):
             slots = sorted(self.rows[sp])
@@ -469,7 +496,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #d64e9f2a
+# %% ../nbs/03_simulator.ipynb #0ebacbf0
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
@@ -526,7 +553,7 @@ class CompiledCircuit(torch.nn.Module):
 
     # ---------------------------------------------------------------- compilation
     def _compile(self, circuit):
-        n, bits = self.n_qubits, _bits_table(self.n_qubits)
+        n, bits = self.n_qubits, np.arange(2 ** self.n_qubits)
         gates_raw, phases = flatten_circuit(circuit)
         in_names = {p.name for p in self.input_params}
         xexprs, wexprs, self.gates = [], [], []
