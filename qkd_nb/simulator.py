@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #4c7f0756
+# %% ../nbs/03_simulator.ipynb #1338446f
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #2ff5e757
+# %% ../nbs/03_simulator.ipynb #cad0be84
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -46,18 +46,23 @@ def flatten_circuit(circuit: QuantumCircuit):
         raise TypeError(f'expected a qiskit.QuantumCircuit, got {type(circuit).__name__}')
     gates, phases = [], [circuit.global_phase]
 
-    def rec(circ, qmap):
+    def rec(circ, qmap, outer=None):
         for inst in circ.data:
             op = inst.operation
             name = op.name
             if name in _SKIP: continue
-            if inst.clbits or name in ('measure', 'reset', 'store') or getattr(op, '_condition', None) is not None \
-                    or not getattr(op, '_directive', False) and not hasattr(op, 'to_matrix') and op.definition is None:
+            where = f"'{outer}' (which contains '{name}')" if outer else f"'{name}'"
+            qubits = [qmap[circ.find_bit(q).index] for q in inst.qubits]
+            if name == 'measure' or inst.clbits or getattr(op, '_condition', None) is not None:
                 raise UnsupportedGateError(
-                    f"instruction '{name}' on qubits {[circ.find_bit(q).index for q in inst.qubits]} is not a unitary "
-                    "gate the native simulator can run (it computes exact expectation values of unitary circuits); "
-                    "remove it (measurements are implied by the observables) or use backend='qiskit'")
-            qs = tuple(qmap[circ.find_bit(q).index] for q in inst.qubits)
+                    f"instruction {where} on qubits {qubits} measures or uses classical bits; the simulator computes "
+                    "exact expectation values of the observables you pass (that is the measurement): remove it from "
+                    "the circuit (no backend of QuantumLayer runs mid-circuit measurements)")
+            if name in ('reset', 'store') or not hasattr(op, 'to_matrix') and op.definition is None:
+                raise UnsupportedGateError(
+                    f"instruction {where} on qubits {qubits} is not a unitary gate; the native simulator runs "
+                    "unitary circuits only: use backend='qiskit', whose Statevector handles it")
+            qs = tuple(qubits)
             symbolic = any(isinstance(p, ParameterExpression) and p.parameters for p in op.params)
             ok_ctrl = _is_plain_controlled(op)
             if ok_ctrl and not symbolic and op.num_qubits <= 3 and _has_matrix(op):
@@ -67,9 +72,9 @@ def flatten_circuit(circuit: QuantumCircuit):
             d = op.definition
             if d is None:
                 raise UnsupportedGateError(
-                    f"gate '{name}' has no definition the native simulator can decompose; use backend='qiskit'")
+                    f"gate {where} has no definition the native simulator can decompose; use backend='qiskit'")
             phases.append(d.global_phase)
-            rec(d, qs)
+            rec(d, qs, outer or name)
 
     rec(circuit, list(range(circuit.num_qubits)))
     return gates, phases
@@ -102,7 +107,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #fd22ad09
+# %% ../nbs/03_simulator.ipynb #bbcb07ca
 _TORCH_FUNCS = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
                 'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos, 'atan': torch.atan,
                 'pi': math.pi, 'E': math.e}
@@ -183,7 +188,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #ff8241b3
+# %% ../nbs/03_simulator.ipynb #62d57ca2
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -496,7 +501,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #0ebacbf0
+# %% ../nbs/03_simulator.ipynb #8ac6b850
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
