@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #1338446f
+# %% ../nbs/03_simulator.ipynb #4ad6b0f3
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #cad0be84
+# %% ../nbs/03_simulator.ipynb #93af0a5f
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -28,6 +28,25 @@ _DIAG_PARAM = {  # local phase coefficient a[b] per symbolic angle: diag = exp(i
 }
 _DENSE_1PARAM = {'rx', 'ry', 'rxx', 'ryy', 'rzx', 'crx', 'cry'}
 _U_NAMES = {'u', 'u3'}
+
+
+def _cols(idx):
+    "A column selector: a slice when the indices are a contiguous ascending run (a view, no copy), else the indices."
+    idx = [int(i) for i in idx]
+    if idx and idx == list(range(idx[0], idx[0] + len(idx))): return slice(idx[0], idx[0] + len(idx))
+    return torch.as_tensor(idx, dtype=torch.long)
+
+
+class _Permute(torch.autograd.Function):
+    "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add)."
+    @staticmethod
+    def forward(ctx, x, src, inv):
+        ctx.inv = inv
+        return x[..., src]
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[..., ctx.inv], None, None
 
 
 def _complex_of(dtype):
@@ -107,7 +126,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #bbcb07ca
+# %% ../nbs/03_simulator.ipynb #0c9df049
 _TORCH_FUNCS = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
                 'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos, 'atan': torch.atan,
                 'pi': math.pi, 'E': math.e}
@@ -188,7 +207,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #62d57ca2
+# %% ../nbs/03_simulator.ipynb #dc9a5d40
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -264,7 +283,9 @@ class _Mono:
         t = {}
         for sp in ('x', 'w'):
             slots = sorted(self.rows[sp])
-            t['i' + sp] = torch.as_tensor(slots, dtype=torch.long, device=device)
+            t['i' + sp] = _cols(slots)
+            if not isinstance(t['i' + sp], slice): t['i' + sp] = t['i' + sp].to(device)
+            t['n' + sp] = len(slots)
             A = np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, 2 ** self.n))
             t['A' + sp] = torch.as_tensor(A, dtype=dtype, device=device)
         t['c'] = torch.as_tensor(self.c, dtype=dtype, device=device)
@@ -279,17 +300,17 @@ class _Mono:
     def phase(self, ax, aw):
         t = self.t
         ph = t['c']
-        if len(t['ix']): ph = ph + ax[:, t['ix']] @ t['Ax']
-        if len(t['iw']): ph = ph + aw[:, t['iw']] @ t['Aw']
+        if t['nx']: ph = ph + ax[:, t['ix']] @ t['Ax']
+        if t['nw']: ph = ph + aw[:, t['iw']] @ t['Aw']
         return ph if ph.ndim == 2 else ph[None]
 
     def apply(self, state, ax, aw, inverse=False):
         "state (N, M, D); `inverse` undoes the operation (adjoint differentiation walks back with it)."
-        if inverse and self.t['inv'] is not None: state = state[..., self.t['inv']]
+        if inverse and self.t['inv'] is not None: state = _Permute.apply(state, self.t['inv'], self.t['src'])
         if self.has_phase:
             ph = self.phase(ax, aw)
             state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
-        if not inverse and self.t['src'] is not None: state = state[..., self.t['src']]
+        if not inverse and self.t['src'] is not None: state = _Permute.apply(state, self.t['src'], self.t['inv'])
         return state
 
 
@@ -314,6 +335,7 @@ class _Dense:
             if not np.allclose(M0 + np.cos(t / 2) * Mc + np.sin(t / 2) * Ms, m(t), atol=1e-12):
                 raise UnsupportedGateError(f"gate '{g.name}' does not have the expected rotation form")
             self.trig = [torch.as_tensor(M, dtype=cd, device=device) for M in (M0, Mc, Ms)]
+            self.m0_zero = not np.any(M0)
             self.mat = None
         self.cd = cd
         return self
@@ -415,8 +437,10 @@ class _Layer:
             cols = []
             for pos, sp in enumerate(key[1]):
                 vals = [self.gates[j].params[pos] for j in js]
-                cols.append((sp, torch.as_tensor([v[1] for v in vals], device=device) if sp != 'c' else
-                             torch.as_tensor(vals, dtype=dtype, device=device)))
+                if sp == 'c': cols.append((sp, torch.as_tensor(vals, dtype=dtype, device=device)))
+                else:
+                    sel = _cols([v[1] for v in vals])
+                    cols.append((sp, sel if isinstance(sel, slice) else sel.to(device)))
             self.groups.append((js, 'u' if key[0] in _U_NAMES else 'trig', d0, cols))
         order = [j for js, *_ in self.groups for j in js]
         pos = {self.gates[j].qubits[0]: i for i, j in enumerate(order)}  # qubit -> index in matrices()
@@ -428,10 +452,10 @@ class _Layer:
             if not any(q in pos for q in qs): continue
             lo, hi = min(q for q in qs if q in pos), max(q for q in qs if q in pos)
             qs = list(range(lo, hi + 1))
-            idx = torch.as_tensor([pos.get(q, L) for q in reversed(qs)], device=device)  # L = identity
+            idx = [pos.get(q, L) for q in reversed(qs)]  # L = identity
             c = len(qs)
             self.chunks.append((lo, c, idx))
-        self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None, None]
+        self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None]
         return self
 
     def matrices(self, ax, aw):
@@ -440,7 +464,8 @@ class _Layer:
         for js, kind, d0, cols in self.groups:
             if kind == 'const': mats.append(d0); continue
             N = max([ax.shape[0] if sp == 'x' else aw.shape[0] for sp, _ in cols if sp != 'c'] + [1])
-            th = [(ax if sp == 'x' else aw)[:, idx].expand(N, -1) if sp != 'c' else idx.expand(N, -1) for sp, idx in cols]
+            th = [(ax if sp == 'x' else aw)[:, idx] if sp != 'c' else idx for sp, idx in cols]
+            th = [t if t.ndim == 2 and t.shape[0] == N else t.expand(N, -1) for t in th]
             if kind == 'u':
                 t, ph, la = th
                 c, s = torch.cos(t / 2), torch.sin(t / 2)
@@ -448,8 +473,9 @@ class _Layer:
                 mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
             else:
                 M0, Mc, Ms = d0.trig
-                t = th[0][..., None, None]
-                mats.append(M0 + torch.cos(t / 2) * Mc + torch.sin(t / 2) * Ms)
+                t = 0.5 * th[0][..., None, None]
+                m = torch.cos(t) * Mc + torch.sin(t) * Ms
+                mats.append(m if d0.m0_zero else m + M0)
         if len(mats) == 1: return mats[0]
         N = max(m.shape[0] for m in mats)
         return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
@@ -457,13 +483,12 @@ class _Layer:
     def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
-        mats = torch.cat([mats, self.eye2.expand(mats.shape[0], 1, 2, 2)], 1)
+        ms = list(mats.unbind(1)) + [self.eye2]               # views; the last is the identity
         for lo, c, idx in self.chunks:
-            sel = mats[:, idx]                                  # (Nm, c, 2, 2), most significant qubit first
-            K = sel[:, 0]
-            for j in range(1, c):                               # Kronecker product by broadcasting
-                d = K.shape[-1]
-                K = (K[:, :, None, :, None] * sel[:, j, None, :, None, :]).reshape(-1, 2 * d, 2 * d)
+            K = ms[idx[0]]                                      # most significant qubit first
+            for j in idx[1:]:                                   # Kronecker product by broadcasting
+                d, m = K.shape[-1], ms[j]
+                K = (K[:, :, None, :, None] * m[:, None, :, None, :]).reshape(-1, 2 * d, 2 * d)
             state = _apply_block(state, K, lo, c)
         return state
 
@@ -501,7 +526,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #8ac6b850
+# %% ../nbs/03_simulator.ipynb #3c11b5e3
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
@@ -647,9 +672,18 @@ class CompiledCircuit(torch.nn.Module):
         self.device = torch.device(device or self.device)
         if dtype is not None: self.real_dtype = dtype
         dt, dev = self.real_dtype, self.device
-        self._xt, self._wt = self._xmap.tensors(dt, dev), self._wmap.tensors(dt, dev)
+        # angles are evaluated in float64 and reduced mod 4*pi (every supported gate is 4*pi-periodic):
+        # feature-map angles like 2(pi - x)(pi - y) reach ~20 rad, too large for float32's resolution
+        self._xt, self._wt = self._xmap.tensors(torch.float64, dev), self._wmap.tensors(torch.float64, dev)
         for op in self.ops:
             op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
+        # the operations before the first parameter are constant: their result is the start state
+        z = torch.zeros(1, 0, dtype=dt, device=dev)
+        self._lead, psi = 0, self.initial_state()
+        while self._lead < len(self.ops) and self.ops[self._lead].dep == 'c':
+            psi = self.ops[self._lead].apply(psi, z, z)
+            self._lead += 1
+        self._psi0 = psi
         cd = _complex_of(dt)
         self._obs_t = []
         for x, W in self._obs_groups:
@@ -690,8 +724,10 @@ class CompiledCircuit(torch.nn.Module):
         "Gate angles: `(ax (B, Sx) from inputs and weights, aw (Bw, Sw) from weights only)`."
         x, w = self._check(x, w)
         B = max(x.shape[0], w.shape[0])
-        v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1)
-        return self._xmap(v, self._xt), self._wmap(w, self._wt)
+        v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1).double()
+        ax, aw = self._xmap(v, self._xt), self._wmap(w.double(), self._wt)
+        if self.real_dtype == torch.float64: return ax, aw
+        return torch.remainder(ax, 4 * math.pi).to(self.real_dtype), torch.remainder(aw, 4 * math.pi).to(self.real_dtype)
 
     def _memory_check(self, rows):
         per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
@@ -725,8 +761,8 @@ class CompiledCircuit(torch.nn.Module):
         cd = _complex_of(self.real_dtype)
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
-        state = self.initial_state()
-        for op in self.ops:
+        state = self._psi0
+        for op in self.ops[self._lead:]:
             state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
         return state[:, 0, :].expand(B, -1)
 
