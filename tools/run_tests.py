@@ -93,8 +93,13 @@ def main():
         passed += ok; failed += not ok
     nbs = notebooks(a.only)
     print(f'running {len(nbs)} notebooks with flags {flags or "none"} on {a.workers} workers', flush=True)
-    with ProcessPoolExecutor(a.workers) as ex:
-        for fn, ok, t in ex.map(_run_nb, [(str(p), flags) for p in nbs]):
+    # one fresh process per notebook: nbdev's shell replaces __main__ and leaves state behind, so the
+    # worker function is taken from this module by name and no process runs two notebooks
+    import multiprocessing as mp
+    sys.path.insert(0, str(Path(__file__).parent))
+    from run_tests import _run_nb as run_nb
+    with ProcessPoolExecutor(a.workers, mp_context=mp.get_context('spawn'), max_tasks_per_child=1) as ex:
+        for fn, ok, t in ex.map(run_nb, [(str(p), flags) for p in nbs]):
             print(f"[{'PASS' if ok else 'FAIL'}] {Path(fn).relative_to(ROOT)} ({t:.1f}s)", flush=True)
             passed += ok; failed += not ok
     if not a.no_experiments and not a.only:
