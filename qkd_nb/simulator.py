@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #4ad6b0f3
+# %% ../nbs/03_simulator.ipynb #fbdfbf99
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #93af0a5f
+# %% ../nbs/03_simulator.ipynb #f1679098
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -126,7 +126,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #0c9df049
+# %% ../nbs/03_simulator.ipynb #3abb3fe6
 _TORCH_FUNCS = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
                 'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos, 'atan': torch.atan,
                 'pi': math.pi, 'E': math.e}
@@ -207,7 +207,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #dc9a5d40
+# %% ../nbs/03_simulator.ipynb #063aa8ec
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -335,6 +335,7 @@ class _Dense:
             if not np.allclose(M0 + np.cos(t / 2) * Mc + np.sin(t / 2) * Ms, m(t), atol=1e-12):
                 raise UnsupportedGateError(f"gate '{g.name}' does not have the expected rotation form")
             self.trig = [torch.as_tensor(M, dtype=cd, device=device) for M in (M0, Mc, Ms)]
+            self.trig_ri = [torch.view_as_real(M).contiguous() for M in self.trig]
             self.m0_zero = not np.any(M0)
             self.mat = None
         self.cd = cd
@@ -472,10 +473,10 @@ class _Layer:
                 eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
                 mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
             else:
-                M0, Mc, Ms = d0.trig
-                t = 0.5 * th[0][..., None, None]
+                M0, Mc, Ms = d0.trig_ri                        # real views (2, 2, 2): no complex casts
+                t = 0.5 * th[0][..., None, None, None]
                 m = torch.cos(t) * Mc + torch.sin(t) * Ms
-                mats.append(m if d0.m0_zero else m + M0)
+                mats.append(torch.view_as_complex(m if d0.m0_zero else m + M0))
         if len(mats) == 1: return mats[0]
         N = max(m.shape[0] for m in mats)
         return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
@@ -488,7 +489,7 @@ class _Layer:
             K = ms[idx[0]]                                      # most significant qubit first
             for j in idx[1:]:                                   # Kronecker product by broadcasting
                 d, m = K.shape[-1], ms[j]
-                K = (K[:, :, None, :, None] * m[:, None, :, None, :]).reshape(-1, 2 * d, 2 * d)
+                K = (K.reshape(-1, d, 1, d, 1) * m.reshape(-1, 1, 2, 1, 2)).reshape(-1, 2 * d, 2 * d)
             state = _apply_block(state, K, lo, c)
         return state
 
@@ -526,7 +527,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #3c11b5e3
+# %% ../nbs/03_simulator.ipynb #7c9011a2
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
