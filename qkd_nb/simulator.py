@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #3ac2697a
+# %% ../nbs/03_simulator.ipynb #518d47ed
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #a6a86576
+# %% ../nbs/03_simulator.ipynb #ebe2fc69
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -38,15 +38,20 @@ def _cols(idx):
 
 
 class _Permute(torch.autograd.Function):
-    "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add)."
+    "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add); vmap-able."
+    generate_vmap_rule = True
+
     @staticmethod
-    def forward(ctx, x, src, inv):
-        ctx.inv = inv
+    def forward(x, src, inv):
         return x[..., src]
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.src, ctx.inv = inputs[1], inputs[2]
+
+    @staticmethod
     def backward(ctx, g):
-        return g[..., ctx.inv], None, None
+        return _Permute.apply(g, ctx.inv, ctx.src), None, None
 
 
 def _complex_of(dtype):
@@ -126,7 +131,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #3cddb41b
+# %% ../nbs/03_simulator.ipynb #65a5d284
 _TORCH_FUNCS = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
                 'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos, 'atan': torch.atan,
                 'pi': math.pi, 'E': math.e}
@@ -207,7 +212,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #7bde4b9a
+# %% ../nbs/03_simulator.ipynb #4cc85a09
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -527,7 +532,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #db4c8394
+# %% ../nbs/03_simulator.ipynb #3a46a69c
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
