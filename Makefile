@@ -27,7 +27,7 @@ quicktest: env  ## the same without the cells flagged slow
 
 bench: env  ## speed benchmark against the peers (installs the [bench] extra)
 	$(BIN)/python -m pip install -q -e ".[bench]"
-	$(BIN)/python tools/benchmark.py
+	$(BIN)/python tools/benchmark.py --profile $(or $(PROFILE),quick)
 
 lab: env  ## open the notebooks in JupyterLab (kernel "Python (qkd_nb)")
 	$(BIN)/jupyter lab nbs
