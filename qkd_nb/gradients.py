@@ -6,12 +6,12 @@
 __all__ = ['ESTIMATORS', 'shift_rule', 'sample_expvals', 'GradientEstimator', 'Backprop', 'Adjoint', 'ParamShift', 'LinComb',
            'FiniteDiff', 'SPSA', 'get_estimator']
 
-# %% ../nbs/06_gradients.ipynb #fbc8fa58
+# %% ../nbs/06_gradients.ipynb #9398348a
 import math
 import numpy as np, torch
 from .simulator import CompiledCircuit, gate_spectrum
 
-# %% ../nbs/06_gradients.ipynb #9a8d061f
+# %% ../nbs/06_gradients.ipynb #3cbb4259
 def shift_rule(eigenvalues):
     "Exact shift rule `[(shift, coefficient)]` for a gate whose generator has these eigenvalues."
     lam = np.unique(np.round(np.asarray(eigenvalues, dtype=float), 12))
@@ -24,7 +24,7 @@ def shift_rule(eigenvalues):
     xs = [(2 * mu - 1) * math.pi / (2 * R) for mu in range(1, 2 * R + 1)]
     return [(x / w0, w0 * (-1) ** (mu - 1) / (4 * R * math.sin(x / 2) ** 2)) for mu, x in enumerate(xs, 1)]
 
-# %% ../nbs/06_gradients.ipynb #d70a262a
+# %% ../nbs/06_gradients.ipynb #639170e3
 def sample_expvals(values, shots, scales, generator=None):
     "Replace exact expectation values (..., n_obs) by their N-shot estimates (observable ranges `scales`)."
     if shots is None: return values
@@ -34,7 +34,7 @@ def sample_expvals(values, shots, scales, generator=None):
     k = torch.binomial(torch.full_like(p, float(shots)), p.detach(), generator=generator)
     return s * (2 * k / shots - 1)
 
-# %% ../nbs/06_gradients.ipynb #28629bff
+# %% ../nbs/06_gradients.ipynb #a37d7cae
 class _EstimatorFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, sim, est):
@@ -112,7 +112,7 @@ class GradientEstimator:
 
     def options(self): return {}
 
-# %% ../nbs/06_gradients.ipynb #62be2791
+# %% ../nbs/06_gradients.ipynb #e04d5297
 class Backprop(GradientEstimator):
     "Reverse-mode autodiff through the native simulator (exact; simulator only)."
     name, hardware = 'backprop', False
@@ -173,7 +173,7 @@ class Adjoint(GradientEstimator):
         self.evals += 2 * B
         return _chain(sim, x, w, dax, daw)
 
-# %% ../nbs/06_gradients.ipynb #9d465ac9
+# %% ../nbs/06_gradients.ipynb #0211434d
 def _slot_spectra(sim):
     "Generator eigenvalues of every angle slot: {('x'|'w', slot): eigenvalues}."
     cache, out = {}, {}
@@ -192,7 +192,7 @@ class _SlotEstimator(GradientEstimator):
     def variants(self, spectrum):  # [(shift, coefficient)] per slot
         raise NotImplementedError
 
-    def _slot_derivs(self, sim, ax, aw, y0):
+    def _slot_derivs(self, sim, ax, aw):
         "dE/d(angle) for every slot: x-slots (B, Sx, n_obs) and w-slots (B, Sw, n_obs)."
         spectra = _slot_spectra(sim)
         B = max(ax.shape[0], aw.shape[0])
@@ -208,16 +208,19 @@ class _SlotEstimator(GradientEstimator):
                 (AX if sp == 'x' else AW)[j * B:(j + 1) * B, s] += shift
             vals = self.branch_values(sim, AX, AW, ax, aw, len(chunk)).reshape(len(chunk), B, -1)
             for j, (sp, s, shift, c) in enumerate(chunk):
-                D[sp][:, s] += c * vals[j]
+                D[sp][:, s] += self.contribution(sim, vals[j], c)
         return D['x'], D['w']
+
+    def contribution(self, sim, values, coefficient):
+        "A variant's share of dE/d(angle): here coefficient * (sampled) expectation values."
+        return coefficient * values
 
     def branch_values(self, sim, AX, AW, ax, aw, k):
         return self.evaluate_angles(sim, AX, AW)
 
     def vjp(self, sim, x, w, gy):
         ax, aw = sim.angles(x, w)
-        y0 = None
-        dx, dw = self._slot_derivs(sim, ax, aw, y0)
+        dx, dw = self._slot_derivs(sim, ax, aw)
         gy = gy.to(dx.dtype)
         dax = torch.einsum('bso,bo->bs', dx, gy)
         daw = torch.einsum('bso,bo->s', dw, gy)[None]
@@ -252,28 +255,12 @@ class LinComb(_SlotEstimator):
         self.evals += phi.shape[0]
         return sim.expval(psi, phi)
 
-    def _slot_derivs(self, sim, ax, aw, y0):
-        spectra = _slot_spectra(sim)
-        B = max(ax.shape[0], aw.shape[0])
-        ax = ax.expand(B, -1)
-        D = {'x': ax.new_zeros(B, ax.shape[1], sim.n_outputs), 'w': ax.new_zeros(B, aw.shape[1], sim.n_outputs)}
-        jobs = [(sp, s, shift, c) for (sp, s), eig in sorted(spectra.items()) for shift, c in self.variants(eig)]
-        per = max(1, self.max_rows // max(B * sim.dim // 64, 1))
-        scales = sim.observable_scales
-        for i in range(0, len(jobs), per):
-            chunk = jobs[i:i + per]
-            AX = ax.repeat(len(chunk), 1)
-            AW = aw.expand(B, -1).repeat(len(chunk), 1)
-            for j, (sp, s, shift, c) in enumerate(chunk):
-                (AX if sp == 'x' else AW)[j * B:(j + 1) * B, s] += shift
-            cross = self.branch_values(sim, AX, AW, ax, aw, len(chunk)).reshape(len(chunk), B, -1)
-            for j, (sp, s, shift, (w, ph)) in enumerate(chunk):
-                m = (complex(math.cos(ph), math.sin(ph)) * cross[j]).imag  # the Hadamard test's mean, in [-s, s]
-                m = sample_expvals(m, self.shots, scales, self.generator(m.device))
-                D[sp][:, s] += w * m
-        return D['x'], D['w']
+    def contribution(self, sim, cross, coefficient):
+        w, ph = coefficient
+        m = (complex(math.cos(ph), math.sin(ph)) * cross).imag  # the Hadamard test's mean, in [-s, s]
+        return w * sample_expvals(m, self.shots, sim.observable_scales, self.generator(m.device))
 
-# %% ../nbs/06_gradients.ipynb #ea64270e
+# %% ../nbs/06_gradients.ipynb #ac12057c
 class FiniteDiff(GradientEstimator):
     "Finite differences over inputs and weights (`method='central'` or `'forward'`, step `epsilon`)."
     name, exact = 'finite_diff', False
@@ -328,7 +315,7 @@ class SPSA(GradientEstimator):
         G = (s[..., None] * d).mean(0)                                    # (B, nx + nw)
         return G[:, :nx], G[:, nx:].sum(0)
 
-# %% ../nbs/06_gradients.ipynb #4fc0acb5
+# %% ../nbs/06_gradients.ipynb #eb886cea
 ESTIMATORS = {c.name: c for c in (Backprop, Adjoint, ParamShift, LinComb, FiniteDiff, SPSA)}
 
 

@@ -6,7 +6,7 @@
 __all__ = ['canonical_json', 'fn_path', 'task_key', 'atomic_write_text', 'atomic_write_bytes', 'toy_task', 'expand_grid',
            'run_task', 'local_client', 'dashboard_note', 'dask_client', 'sweep']
 
-# %% ../nbs/10_sweep.ipynb #e3ab1d44
+# %% ../nbs/10_sweep.ipynb #90e4e998
 import datetime as _dt
 import hashlib
 import inspect
@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-# %% ../nbs/10_sweep.ipynb #a6b6c112
+# %% ../nbs/10_sweep.ipynb #9949cf43
 def _json_default(o):
     "JSON fallback for numpy and path values (used for configs and results)."
     if isinstance(o, np.generic): return o.item()
@@ -57,19 +57,10 @@ def task_key(fn: Callable | str, config: dict, seed: int) -> str:
     path = fn if isinstance(fn, str) else fn_path(fn)
     return hashlib.sha256(canonical_json([path, config, seed]).encode()).hexdigest()
 
-# %% ../nbs/10_sweep.ipynb #b0859102
+# %% ../nbs/10_sweep.ipynb #115801ba
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    "Write `text` to `path` atomically (temporary file in the same directory, then `os.replace`)."
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            f.write(text); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
-    return path
+    "Write `text` (UTF-8) to `path` atomically (temporary file in the same directory, then `os.replace`)."
+    return atomic_write_bytes(path, text.encode('utf-8'))
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -85,7 +76,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         raise
     return path
 
-# %% ../nbs/10_sweep.ipynb #450591ba
+# %% ../nbs/10_sweep.ipynb #65384be6
 def toy_task(a: float, b: float, seed: int = 0, sleep: float = 0.0, fail: bool = False) -> dict:
     "Example sweep task: `a*b` and a seeded noisy copy of it; sleeps `sleep` s; raises if `fail`."
     if sleep: time.sleep(sleep)
@@ -93,7 +84,7 @@ def toy_task(a: float, b: float, seed: int = 0, sleep: float = 0.0, fail: bool =
     noise = float(np.random.default_rng(seed).normal())
     return {'product': a * b, 'noisy': a * b + 0.1 * noise}
 
-# %% ../nbs/10_sweep.ipynb #ebe4ace2
+# %% ../nbs/10_sweep.ipynb #c0191e56
 def expand_grid(grid: dict | Sequence[dict]) -> list[dict]:
     "Configurations of `grid`: the cartesian product of a dict of lists, or a list of dicts as given."
     if isinstance(grid, dict):
@@ -111,7 +102,7 @@ def expand_grid(grid: dict | Sequence[dict]) -> list[dict]:
         return [dict(c) for c in grid]
     raise TypeError(f'grid must be a dict of lists or a list of dicts, got {type(grid).__name__}')
 
-# %% ../nbs/10_sweep.ipynb #af72729c
+# %% ../nbs/10_sweep.ipynb #1ea1e555
 def _read_record(path: Path) -> dict | None:
     "The record stored at `path`, or None when it is missing or unreadable."
     try: return json.loads(path.read_text(encoding='utf-8'))
@@ -143,7 +134,7 @@ def run_task(fn: Callable, config: dict, seed: int, store: str | os.PathLike, ke
     if store.is_dir(): atomic_write_text(path, json.dumps(rec, indent=1, sort_keys=True))
     return rec
 
-# %% ../nbs/10_sweep.ipynb #1ab0f1ba
+# %% ../nbs/10_sweep.ipynb #93d20fa9
 def local_client(n_workers: int = 2, retries: int = 3, dashboard_address: str = ':0',
                  silence_logs: int = logging.ERROR, **kwargs):
     "A `distributed.Client` on a fresh `LocalCluster`: `n_workers` processes, one thread each."
@@ -187,7 +178,7 @@ def dask_client(client=None, scheduler: str | None = None, n_workers: int = 2, r
         c.close()
         if cluster is not None: cluster.close()
 
-# %% ../nbs/10_sweep.ipynb #2242f0db
+# %% ../nbs/10_sweep.ipynb #38bb585e
 class _Progress:
     "A fastprogress bar over `total` tasks, shown in a notebook or a terminal (not in logs)."
     def __init__(self, total: int, show: bool = True):
