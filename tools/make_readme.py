@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Write README.md from nbs/index.ipynb (markdown cells as they are, code cells fenced, text
 outputs shown). nbdev 2's own `nbdev_readme` needs Quarto, which is not a pip package."""
+import re
 from pathlib import Path
 import nbformat
 
@@ -21,10 +22,15 @@ def render(nb):
                 text = o.get('text') or o.get('data', {}).get('text/markdown') or o.get('data', {}).get('text/plain')
                 if text: out.append(('' if 'text/markdown' in o.get('data', {}) else '    ') +
                                     (text if 'text/markdown' in o.get('data', {}) else text.replace('\n', '\n    ')) + '\n')
-    text = '\n'.join(out)
-    claims = ROOT / 'figures' / 'claims.md'
-    table = claims.read_text().split('\n', 1)[1].strip() if claims.exists() else '*(run `make reproduce` to fill this in)*'
-    return text.replace('<!-- claims -->', table)
+    return re.sub(r'<!-- include: (\S+) -->', _include, '\n'.join(out))
+
+
+def _include(m):
+    "The Markdown file a `<!-- include: figures/X.md -->` marker names (its title line dropped), as it is now."
+    f = ROOT / m.group(1)
+    if not f.exists(): return f'*(`{m.group(1)}` appears here after `make reproduce`)*'
+    text = f.read_text().strip()
+    return text.split('\n', 1)[1].strip() if text.startswith('# ') else text
 
 
 if __name__ == '__main__':
