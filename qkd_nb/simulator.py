@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
-# %% ../nbs/03_simulator.ipynb #518d47ed
+# %% ../nbs/03_simulator.ipynb #474f04df
 import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -14,7 +14,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
-# %% ../nbs/03_simulator.ipynb #ebe2fc69
+# %% ../nbs/03_simulator.ipynb #8110a501
 class UnsupportedGateError(ValueError):
     "An instruction the native simulator cannot run (measurement, reset, classical control, ...)."
 
@@ -112,9 +112,8 @@ def _has_matrix(op):
 
 
 def _numeric_matrix(op, values):
-    g = op.copy() if hasattr(op, 'copy') else op
-    g = g.__class__(*values) if op.name in _U_NAMES or op.name in _DENSE_1PARAM or op.name in _DIAG_PARAM else g
-    return np.asarray(g.to_matrix(), dtype=complex)
+    "The matrix of a parameterized standard gate (rotation families, `u`) at numeric parameter `values`."
+    return np.asarray(op.__class__(*values).to_matrix(), dtype=complex)
 
 
 def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
@@ -131,7 +130,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
-# %% ../nbs/03_simulator.ipynb #65a5d284
+# %% ../nbs/03_simulator.ipynb #1888e72c
 _TORCH_FUNCS = {'sin': torch.sin, 'cos': torch.cos, 'tan': torch.tan, 'exp': torch.exp, 'log': torch.log,
                 'sqrt': torch.sqrt, 'Abs': torch.abs, 'asin': torch.asin, 'acos': torch.acos, 'atan': torch.atan,
                 'pi': math.pi, 'E': math.e}
@@ -212,7 +211,7 @@ class _AngleMap:
                 out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
         return out
 
-# %% ../nbs/03_simulator.ipynb #4cc85a09
+# %% ../nbs/03_simulator.ipynb #d6f63324
 def _monomial_form(m, tol=1e-12):
     "If `m` has one non-zero per row and column: (src, ph) with (m @ v)[i] = ph[i] * v[src[i]], else None."
     nz = np.abs(m) > tol
@@ -532,7 +531,7 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
-# %% ../nbs/03_simulator.ipynb #3a46a69c
+# %% ../nbs/03_simulator.ipynb #f53cbbf8
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
     if isinstance(obs, (str, Pauli)): obs = SparsePauliOp(obs)
