@@ -6,12 +6,12 @@
 __all__ = ['ESTIMATORS', 'shift_rule', 'sample_expvals', 'GradientEstimator', 'Backprop', 'Adjoint', 'ParamShift', 'LinComb',
            'FiniteDiff', 'SPSA', 'get_estimator']
 
-# %% ../nbs/06_gradients.ipynb #9398348a
+# %% ../nbs/06_gradients.ipynb #e7a597d5
 import math
 import numpy as np, torch
 from .simulator import CompiledCircuit, gate_spectrum
 
-# %% ../nbs/06_gradients.ipynb #3cbb4259
+# %% ../nbs/06_gradients.ipynb #60fc1229
 def shift_rule(eigenvalues):
     "Exact shift rule `[(shift, coefficient)]` for a gate whose generator has these eigenvalues."
     lam = np.unique(np.round(np.asarray(eigenvalues, dtype=float), 12))
@@ -24,7 +24,7 @@ def shift_rule(eigenvalues):
     xs = [(2 * mu - 1) * math.pi / (2 * R) for mu in range(1, 2 * R + 1)]
     return [(x / w0, w0 * (-1) ** (mu - 1) / (4 * R * math.sin(x / 2) ** 2)) for mu, x in enumerate(xs, 1)]
 
-# %% ../nbs/06_gradients.ipynb #639170e3
+# %% ../nbs/06_gradients.ipynb #d931bbd4
 def sample_expvals(values, shots, scales, generator=None):
     "Replace exact expectation values (..., n_obs) by their N-shot estimates (observable ranges `scales`)."
     if shots is None: return values
@@ -34,7 +34,7 @@ def sample_expvals(values, shots, scales, generator=None):
     k = torch.binomial(torch.full_like(p, float(shots)), p.detach(), generator=generator)
     return s * (2 * k / shots - 1)
 
-# %% ../nbs/06_gradients.ipynb #a37d7cae
+# %% ../nbs/06_gradients.ipynb #62566c42
 class _EstimatorFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, sim, est):
@@ -92,8 +92,8 @@ class GradientEstimator:
         with torch.no_grad(): return self.evaluate(sim, x, w)
 
     def __call__(self, sim, x, w):
-        x, w = sim._check(x, w)[0], torch.as_tensor(w, dtype=sim.real_dtype, device=sim.device) if w is not None else None
-        if w is None: w = x.new_zeros(0)
+        x = sim._check(x, w)[0]      # validates both; w keeps its own shape so its gradient matches it
+        w = x.new_zeros(0) if w is None else torch.as_tensor(w, dtype=sim.real_dtype, device=sim.device)
         return _EstimatorFn.apply(x, w, sim, self)
 
     def vjp(self, sim, x, w, gy):
@@ -112,7 +112,7 @@ class GradientEstimator:
 
     def options(self): return {}
 
-# %% ../nbs/06_gradients.ipynb #e04d5297
+# %% ../nbs/06_gradients.ipynb #8a42ff56
 class Backprop(GradientEstimator):
     "Reverse-mode autodiff through the native simulator (exact; simulator only)."
     name, hardware = 'backprop', False
@@ -173,7 +173,7 @@ class Adjoint(GradientEstimator):
         self.evals += 2 * B
         return _chain(sim, x, w, dax, daw)
 
-# %% ../nbs/06_gradients.ipynb #0211434d
+# %% ../nbs/06_gradients.ipynb #57fd3506
 def _slot_spectra(sim):
     "Generator eigenvalues of every angle slot: {('x'|'w', slot): eigenvalues}."
     cache, out = {}, {}
@@ -260,7 +260,7 @@ class LinComb(_SlotEstimator):
         m = (complex(math.cos(ph), math.sin(ph)) * cross).imag  # the Hadamard test's mean, in [-s, s]
         return w * sample_expvals(m, self.shots, sim.observable_scales, self.generator(m.device))
 
-# %% ../nbs/06_gradients.ipynb #ac12057c
+# %% ../nbs/06_gradients.ipynb #4d58f640
 class FiniteDiff(GradientEstimator):
     "Finite differences over inputs and weights (`method='central'` or `'forward'`, step `epsilon`)."
     name, exact = 'finite_diff', False
@@ -315,7 +315,7 @@ class SPSA(GradientEstimator):
         G = (s[..., None] * d).mean(0)                                    # (B, nx + nw)
         return G[:, :nx], G[:, nx:].sum(0)
 
-# %% ../nbs/06_gradients.ipynb #eb886cea
+# %% ../nbs/06_gradients.ipynb #56b58c92
 ESTIMATORS = {c.name: c for c in (Backprop, Adjoint, ParamShift, LinComb, FiniteDiff, SPSA)}
 
 
