@@ -5,12 +5,15 @@
 # %% ../nbs/00_data.ipynb #1d63a330
 from __future__ import annotations
 
+import contextlib
 import gzip
+import hashlib
 import os
 import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,8 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
 # %% auto #0
-__all__ = ['DATASETS', 'MNIST_FILES', 'DataSplits', 'read_idx', 'write_idx', 'make_splits', 'load_dataset', 'make_loaders']
+__all__ = ['DATASETS', 'MNIST_FILES', 'DataSplits', 'atomic_write', 'atomic_write_bytes', 'atomic_write_text', 'read_idx',
+           'write_idx', 'make_splits', 'load_dataset', 'load_file', 'dataset_id', 'make_loaders']
 
 # %% ../nbs/00_data.ipynb #dfea1f45
 @dataclass(repr=False)
@@ -88,22 +92,52 @@ class DataSplits:
                 f"{self.n_features} features{shape}, {self.n_classes} classes, "
                 f"standardize={self.standardize!r}, seed={self.seed})")
 
+# %% ../nbs/00_data.ipynb #995c67e8
+def _umask() -> int:
+    "The process umask: read from /proc on Linux (without changing it), else set and restored at once."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError): pass
+    m = os.umask(0o022); os.umask(m)
+    return m
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
+    """Call `write(tmp)` with the name of a temporary file beside `path`, flush it to disk, give it the
+    mode of a new file (`0o666 & ~umask`) and rename it onto `path`; the parent folder is created."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
+    os.close(fd)
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        raise
+    return path
+
+# %% ../nbs/00_data.ipynb #f65047d9
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    "Write `data` to `path` atomically with `atomic_write`; returns the path."
+    def _write(tmp):
+        with open(tmp, 'wb') as f: f.write(data)
+    return atomic_write(path, _write)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    "Write `text` (UTF-8) to `path` atomically with `atomic_write`; returns the path."
+    return atomic_write_bytes(path, text.encode('utf-8'))
+
 # %% ../nbs/00_data.ipynb #0bf9ecc3
 _IDX_CODES = {0x08: np.dtype('u1'), 0x09: np.dtype('i1'), 0x0B: np.dtype('>i2'),
               0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
 _IDX_NAMES = {0x08: 'uint8', 0x09: 'int8', 0x0B: 'int16', 0x0C: 'int32', 0x0D: 'float32', 0x0E: 'float64'}
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    "Write `data` to `path` through a temporary file in the same folder and `os.replace`."
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp): os.unlink(tmp)
-        raise
 
 
 def _read_maybe_gzip(path: Path) -> bytes:
@@ -162,10 +196,27 @@ def write_idx(path: str | os.PathLike, array) -> Path:
     data = (bytes([0, 0, code, a.ndim]) + struct.pack(f'>{a.ndim}I', *a.shape)
             + np.ascontiguousarray(a, dtype=_IDX_CODES[code]).tobytes())
     if path.name.endswith('.gz'): data = gzip.compress(data, mtime=0)
-    _atomic_write_bytes(path, data)
-    return path
+    return atomic_write_bytes(path, data)
 
 # %% ../nbs/00_data.ipynb #530a8f35
+def _where(idx, names) -> str:
+    "'row 3, column 5' for an index tuple and axis names (extra axes as a tuple)."
+    if len(idx) <= len(names): return ', '.join(f'{n} {i}' for n, i in zip(names, idx))
+    return f'{names[0]} {idx[0]}, position {tuple(int(i) for i in idx[1:])}'
+
+
+def _check_finite(a: np.ndarray, what: str, names=('row', 'column')) -> None:
+    "Raise a ValueError naming `what` and the first position when the float array `a` holds NaN or inf."
+    if not np.issubdtype(a.dtype, np.floating) and not np.issubdtype(a.dtype, np.complexfloating): return
+    bad = ~np.isfinite(a)
+    if not bad.any(): return
+    n_nan = int(np.isnan(a).sum())
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    raise ValueError(f"{what} holds {n_nan} NaN and {int(bad.sum()) - n_nan} infinite value(s) (first at "
+                     f"{_where(first, names)}, value {a[first]}); standardisation would spread them over the "
+                     "data. Remove or impute them first, e.g. keep = np.isfinite(X).all(axis=1); X, y = X[keep], y[keep]")
+
+# %% ../nbs/00_data.ipynb #c47f72a8
 _STANDARDIZE = (True, False, None, 'global', 'feature')
 
 
@@ -176,6 +227,21 @@ def _stratified_split(idx, y, size, seed, what):
     except ValueError as e:
         raise ValueError(f"cannot make the stratified {what} split of {len(idx)} examples in "
                          f"{len(np.unique(y[idx]))} classes ({e}); use more data or other fractions") from None
+
+
+def _check_split_args(seed, val_frac, test_frac, standardize, max_train, has_test: bool) -> None:
+    "The scalar arguments of `make_splits`, checked with a message that says what is accepted."
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    if not 0 <= seed < 2 ** 32:
+        raise ValueError(f"seed must be an int in 0..2**32-1 (what numpy and scikit-learn accept), got {seed}")
+    if not 0 < val_frac < 1: raise ValueError(f"val_frac must be in (0, 1), got {val_frac}")
+    if not has_test and not (0 < test_frac < 1 and val_frac + test_frac < 1):
+        raise ValueError(f"need 0 < test_frac < 1 and val_frac + test_frac < 1; got val_frac={val_frac}, test_frac={test_frac}")
+    if standardize not in _STANDARDIZE:
+        raise ValueError(f"standardize must be one of {_STANDARDIZE}, got {standardize!r}")
+    if max_train is not None and (not isinstance(max_train, (int, np.integer)) or isinstance(max_train, bool) or max_train < 1):
+        raise ValueError(f"max_train must be a positive int or None, got {max_train!r}")
 
 
 def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, image_shape: tuple | None = None,
@@ -193,20 +259,14 @@ def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, ima
         X_test, y_test = np.asarray(X_test), np.asarray(y_test)
         if X_test.ndim != 2 or X_test.shape[1] != X.shape[1] or y_test.shape != (len(X_test),):
             raise ValueError(f"X_test must be (M, {X.shape[1]}) and y_test (M,); got {X_test.shape} and {y_test.shape}")
+        _check_finite(X_test, 'X_test')
+    _check_finite(X, 'X')
     all_y = y if y_test is None else np.concatenate([y, y_test])
     if len(all_y) and all_y.min() < 0: raise ValueError("labels must be integers >= 0")
     n_classes = int(all_y.max()) + 1 if n_classes is None else int(n_classes)
     if len(all_y) and all_y.max() >= n_classes:
         raise ValueError(f"labels go up to {int(all_y.max())} but n_classes = {n_classes}")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {seed!r}")
-    if not 0 < val_frac < 1: raise ValueError(f"val_frac must be in (0, 1), got {val_frac}")
-    if X_test is None and not (0 < test_frac < 1 and val_frac + test_frac < 1):
-        raise ValueError(f"need 0 < test_frac < 1 and val_frac + test_frac < 1; got val_frac={val_frac}, test_frac={test_frac}")
-    if standardize not in _STANDARDIZE:
-        raise ValueError(f"standardize must be one of {_STANDARDIZE}, got {standardize!r}")
-    if max_train is not None and (not isinstance(max_train, (int, np.integer)) or isinstance(max_train, bool) or max_train < 1):
-        raise ValueError(f"max_train must be a positive int or None, got {max_train!r}")
+    _check_split_args(seed, val_frac, test_frac, standardize, max_train, X_test is not None)
     seed = int(seed)
     idx = np.arange(len(X))
     if X_test is None:
@@ -273,7 +333,9 @@ def _load_mnist_like(name: str, data_dir) -> tuple:
     if not d.is_dir():
         raise FileNotFoundError(f"{name}: data_dir {d} is not a folder; give the folder holding the four IDX files "
                                 f"{', '.join(MNIST_FILES.values())} (each raw or .gz)")
-    arr = {k: read_idx(_find_idx(d, base, name)) for k, base in MNIST_FILES.items()}
+    paths = {k: _find_idx(d, base, name) for k, base in MNIST_FILES.items()}
+    arr = {k: read_idx(p) for k, p in paths.items()}
+    for k in ('train_images', 'test_images'): _check_finite(arr[k], str(paths[k]), ('image', 'row', 'column'))
     for s in ('train', 'test'):
         im, lb = arr[f'{s}_images'], arr[f'{s}_labels']
         if im.ndim != 3 or lb.ndim != 1 or len(im) != len(lb):
@@ -290,9 +352,19 @@ def _to_unit(imgs: np.ndarray) -> np.ndarray:
     return imgs.astype(np.float32) / 255 if imgs.dtype == np.uint8 else imgs.astype(np.float32)
 
 
+def _image_splits(Xtr, ytr, Xte, yte, pool, class_names, kw) -> DataSplits:
+    "Splits of image arrays `(N, H, W)` (official test set `Xte`, or None): pixels to [0, 1], pooled, flattened."
+    _check_pool(pool, Xtr.shape[1:])
+    Xtr = _to_unit(Xtr); Xte = None if Xte is None else _to_unit(Xte)
+    if pool is not None: Xtr, Xte = _pool_images(Xtr, pool), (None if Xte is None else _pool_images(Xte, pool))
+    flat = lambda a: None if a is None else a.reshape(len(a), -1)
+    return make_splits(flat(Xtr), ytr, X_test=flat(Xte), y_test=yte, image_shape=(1, *Xtr.shape[1:]),
+                       class_names=class_names, **kw)
+
+
 def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None, pool: int | None = None,
                  seed: int = 0, val_frac: float = 0.15, test_frac: float = 0.2, standardize: bool | str = True,
-                 max_train: int | None = None) -> DataSplits:
+                 max_train: int | None = None, target: str | int | None = None) -> DataSplits:
     """Load a dataset by name as stratified, seeded, standardised `DataSplits`.
 
     `name`: 'digits' (default), 'breast_cancer' (both ship with scikit-learn), 'mnist', 'fashion_mnist'
@@ -300,10 +372,18 @@ def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None
     `val_frac` is then a fraction of the official training set). `pool`: side of the average-pooled image
     (images only; e.g. `pool=7` turns 28x28 into 7x7). Image pixels are scaled to [0, 1] before
     standardisation. `standardize`: True (global for images, per feature for tabular), 'global',
-    'feature' or False. `max_train`: keep a stratified subsample of this many training examples."""
+    'feature' or False. `max_train`: keep a stratified subsample of this many training examples.
+    `name` may also be the path of your own data (a CSV or NPZ file, or a folder of IDX files): see
+    `load_file`, which then gets `target`, `pool` and the split arguments."""
     key = str(name).lower().replace('-', '_')
     if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+        p = Path(os.fspath(name)).expanduser() if isinstance(name, (str, os.PathLike)) else None
+        if p is not None and (isinstance(name, os.PathLike) or p.exists()):
+            return load_file(p, target=target, pool=pool, seed=seed, val_frac=val_frac, test_frac=test_frac,
+                             standardize=standardize, max_train=max_train)
+        raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}, or the path of a CSV or "
+                         f"NPZ file or of a folder of IDX files (there is no file or folder {p})")
+    if target is not None: raise ValueError(f"target= names the label column of a CSV file; {key} has its labels")
     kw = dict(seed=seed, val_frac=val_frac, standardize=standardize, max_train=max_train, name=key)
     if key == 'breast_cancer':
         if pool is not None: raise ValueError("pool applies to image datasets only; breast_cancer is tabular")
@@ -319,12 +399,141 @@ def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None
         return make_splits(imgs.reshape(len(imgs), -1), dg.target, n_classes=10, image_shape=(1, *imgs.shape[1:]),
                            class_names=tuple(str(c) for c in dg.target_names), test_frac=test_frac, **kw)
     Xtr, ytr, Xte, yte = _load_mnist_like(key, data_dir)
-    _check_pool(pool, Xtr.shape[1:])
-    Xtr, Xte = _to_unit(Xtr), _to_unit(Xte)
-    if pool is not None: Xtr, Xte = _pool_images(Xtr, pool), _pool_images(Xte, pool)
     names = _FASHION_CLASSES if key == 'fashion_mnist' else tuple(str(c) for c in range(10))
-    return make_splits(Xtr.reshape(len(Xtr), -1), ytr, X_test=Xte.reshape(len(Xte), -1), y_test=yte, n_classes=10,
-                       image_shape=(1, *Xtr.shape[1:]), class_names=names, **kw)
+    return _image_splits(Xtr, ytr, Xte, yte, pool, names, dict(kw, n_classes=10))
+
+# %% ../nbs/00_data.ipynb #ab67ffbd
+_LABEL_COLUMNS = ('label', 'labels', 'target', 'y', 'class')
+
+
+def _encode_labels(y: np.ndarray, what: str) -> tuple[np.ndarray, tuple]:
+    "Labels (any values) as int codes 0..K-1 in sorted order, and the values as class names."
+    y = np.asarray(y)
+    if y.dtype.kind == 'f':
+        if not np.isfinite(y).all():
+            raise ValueError(f"{what}: missing or non-finite label at row {int(np.argwhere(~np.isfinite(y))[0, 0])}")
+        if not np.array_equal(y, np.round(y)):
+            raise ValueError(f"{what}: the labels are not whole numbers (e.g. {y[y != np.round(y)][0]}): a "
+                             "regression target? This library classifies; give class labels")
+        y = y.astype(np.int64)
+    if y.dtype.kind == 'O': y = y.astype(str)
+    values, codes = np.unique(y, return_inverse=True)
+    return codes.astype(np.int64).reshape(-1), tuple(str(v) for v in values)
+
+
+def _read_csv(path: Path, target) -> tuple[np.ndarray, np.ndarray, tuple]:
+    "Features, label codes and class names of a CSV file (see the table above)."
+    try: df = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a readable CSV file ({type(e).__name__}: {e})") from None
+    def _num(c):
+        try: float(c); return True
+        except ValueError: return False
+    if all(_num(c) for c in df.columns): df = pd.read_csv(path, header=None)   # no header row
+    if df.shape[1] < 2 or len(df) == 0:
+        raise ValueError(f"{path}: need a label column and at least one feature column and row; got shape {df.shape}")
+    if target is None:
+        hits = [c for c in df.columns if str(c).strip().lower() in _LABEL_COLUMNS]
+        if len(hits) > 1:
+            raise ValueError(f"{path}: the columns {hits} could each be the label; say which: target=<column name>")
+        col = hits[0] if hits else df.columns[-1]
+    elif target in df.columns: col = target
+    elif isinstance(target, int) and -df.shape[1] <= target < df.shape[1]: col = df.columns[target]
+    else: raise ValueError(f"{path}: no column {target!r}; the columns are {list(df.columns)}")
+    y = df.pop(col)
+    text = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    if text:
+        raise ValueError(f"{path}: feature column(s) {text} hold text, not numbers (label column: {col!r}); "
+                         "encode them as numbers or drop them, or name the label column with target=")
+    X = df.to_numpy(dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(X))
+    if len(bad):
+        line = int(bad[0, 0]) + (1 if all(isinstance(c, int) for c in df.columns) else 2)
+        raise ValueError(f"{path}: {len(bad)} missing or non-finite feature value(s); the first on line {line}, "
+                         f"column {df.columns[bad[0, 1]]!r}. Fill or drop them before loading")
+    if y.isna().any():
+        raise ValueError(f"{path}: missing label in column {col!r} on data row {int(np.argmax(y.isna().to_numpy()))}")
+    return (X, *_encode_labels(y.to_numpy(), f'{path} (column {col!r})'))
+
+# %% ../nbs/00_data.ipynb #6dc6d81e
+_X_KEYS, _Y_KEYS = ('x', 'data', 'features', 'images'), ('y', 'labels', 'label', 'target')
+
+
+def _read_npz(path: Path) -> dict:
+    "Arrays X, y (and X_test, y_test when the file has its own test set) of an NPZ file."
+    try: z = np.load(path, allow_pickle=False)
+    except Exception as e:
+        raise ValueError(f"{path}: not a readable NPZ file ({type(e).__name__}: {e})") from None
+    with z:
+        keys = {k.lower(): k for k in z.files}
+        def _one(cands, what):
+            hits = [keys[c] for c in cands if c in keys]
+            if len(hits) > 1: raise ValueError(f"{path}: arrays {hits} could each be the {what}; keep one of them")
+            return hits[0] if hits else None
+        split = [keys.get(k) for k in ('x_train', 'y_train', 'x_test', 'y_test')]
+        X, y = _one(_X_KEYS, 'features'), _one(_Y_KEYS, 'labels')
+        if all(split) and (X or y):
+            raise ValueError(f"{path}: holds both {X or y!r} and x_train/y_train/x_test/y_test; keep one layout")
+        if all(split): return dict(zip(('X', 'y', 'X_test', 'y_test'), (z[k] for k in split)))
+        if X is None or y is None:
+            raise ValueError(f"{path}: expected arrays X and y (or x_train, y_train, x_test, y_test); the file has "
+                             f"{sorted(z.files)}. Save with np.savez(path, X=features, y=labels)")
+        return dict(X=z[X], y=z[y])
+
+# %% ../nbs/00_data.ipynb #43fb9cd8
+def load_file(path: str | os.PathLike, target: str | int | None = None, *, pool: int | None = None,
+              name: str | None = None, seed: int = 0, val_frac: float = 0.15, test_frac: float = 0.2,
+              standardize: bool | str = True, max_train: int | None = None) -> DataSplits:
+    """Your own labelled data as `DataSplits`: a CSV file (label column `target`, a column named like a label,
+    or the last), an NPZ file (arrays X and y, or x_train/y_train/x_test/y_test), or a folder of IDX files.
+    `name` defaults to the file's stem; the other arguments are those of `make_splits` / `load_dataset`."""
+    p = Path(path).expanduser()
+    if not p.exists(): raise FileNotFoundError(f"no file or folder {p}")
+    kw = dict(seed=seed, val_frac=val_frac, test_frac=test_frac, standardize=standardize, max_train=max_train,
+              name=name or p.name.split('.')[0])
+    low = p.name.lower()
+    if target is not None and not (p.is_file() and low.endswith(('.csv', '.csv.gz'))):
+        raise ValueError(f"target= names the label column of a CSV file; {p} is not one")
+    if p.is_dir():
+        Xtr, ytr, Xte, yte = _load_mnist_like(kw['name'], p)
+        return _image_splits(Xtr, ytr, Xte, yte, pool, tuple(str(c) for c in range(10)), dict(kw, n_classes=10))
+    if low.endswith(('.csv', '.csv.gz')):
+        if pool is not None: raise ValueError(f"pool applies to image data; {p} is a table")
+        X, y, classes = _read_csv(p, target)
+        return make_splits(X, y, n_classes=len(classes), class_names=classes, **kw)
+    if not low.endswith('.npz'):
+        raise ValueError(f"{p}: unsupported file type; load_file reads .csv (with a label column), .npz (arrays X "
+                         "and y) or a folder of the four MNIST IDX files")
+    a = _read_npz(p)
+    X, Xte = a['X'], a.get('X_test')
+    y = np.concatenate([np.ravel(a['y']), np.ravel(a['y_test'])]) if Xte is not None else np.ravel(a['y'])
+    if len(y) != len(X) + (0 if Xte is None else len(Xte)):
+        raise ValueError(f"{p}: {len(X) + (0 if Xte is None else len(Xte))} examples but {len(y)} labels")
+    codes, classes = _encode_labels(y, f'{p} (labels)')
+    ytr, yte = codes[:len(X)], (codes[len(X):] if Xte is not None else None)
+    kw.update(n_classes=len(classes))
+    if X.ndim == 3: return _image_splits(X, ytr, Xte, yte, pool, classes, kw)
+    if X.ndim not in (2, 4): raise ValueError(f"{p}: X must be (N, D), (N, H, W) or (N, C, H, W); got shape {X.shape}")
+    if pool is not None: raise ValueError(f"pool applies to (N, H, W) images; {p} has X of shape {X.shape}")
+    shape, flat = (X.shape[1:] if X.ndim == 4 else None), lambda b: None if b is None else _to_unit(b).reshape(len(b), -1)
+    return make_splits(flat(X) if shape else X, ytr, X_test=flat(Xte) if shape else Xte, y_test=yte, image_shape=shape,
+                       class_names=classes, **kw)
+
+# %% ../nbs/00_data.ipynb #0568bc7c
+def dataset_id(name: str | os.PathLike) -> str:
+    """A short, file-name-safe identity of a dataset for caches: the name of a built-in one, or
+    `<stem>-<sha256 of the file's (or IDX folder's) bytes, 12 hex digits>` for your own, so edited data get a new id."""
+    key = str(name).lower().replace('-', '_')
+    if key in DATASETS: return key
+    p = Path(os.fspath(name)).expanduser()
+    if not p.exists(): raise FileNotFoundError(f"no dataset {name!r}: not a built-in name ({', '.join(DATASETS)}) and no such file")
+    h = hashlib.sha256()
+    for f in (sorted(q for q in p.rglob('*') if q.is_file()) if p.is_dir() else [p]):
+        h.update(f.relative_to(p).as_posix().encode() if p.is_dir() else b'')
+        with open(f, 'rb') as fh:
+            for block in iter(lambda: fh.read(1 << 20), b''): h.update(block)
+    stem = ''.join(c if c.isalnum() or c in '_-' else '_' for c in p.name.split('.')[0]) or 'data'
+    return f'{stem}-{h.hexdigest()[:12]}'
 
 # %% ../nbs/00_data.ipynb #f5098dfb
 def make_loaders(splits: DataSplits, batch_size: int = 64, seed: int = 0, num_workers: int = 0,
