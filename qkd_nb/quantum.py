@@ -5,23 +5,26 @@
 # %% ../nbs/04_quantum.ipynb #eba31038
 from __future__ import annotations
 import math
+import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from qiskit import QuantumCircuit
+from qiskit.circuit import ControlFlowOp
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from qiskit.primitives import BaseEstimatorV2, StatevectorEstimator, BackendEstimatorV2
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
 from .gradients import ESTIMATORS, get_estimator
 
 from .circuits import PQCConfig, build_pqc, resolve_observables
-from .simulator import CompiledCircuit, UnsupportedGateError
+import qkd_nb.simulator as _simulator
+from .simulator import CompiledCircuit, UnsupportedGateError, StateTooLargeError
 
 # %% auto #0
 __all__ = ['BACKENDS', 'QISKIT_GRADIENTS', 'NATIVE_GRADIENTS', 'INITS', 'statevector_expectations', 'CountingEstimator',
-           'QuantumLayer', 'HybridStudent']
+           'memory_estimate', 'QuantumLayer', 'HybridStudent']
 
 # %% ../nbs/04_quantum.ipynb #da68e99e
 def statevector_expectations(circuit: QuantumCircuit, input_params: Sequence, weight_params: Sequence,
@@ -105,6 +108,84 @@ def _qiskit_gradient(name: str, estimator, seed, options: dict):
     raise ValueError(f"unknown gradient {name!r}; choose from {QISKIT_GRADIENTS}")
 
 # %% ../nbs/04_quantum.ipynb #26ccf59c
+def _prepare_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
+    "The circuit without its final measurements (with a warning); mid-circuit measurements and control flow refused."
+    for inst in circuit.data:
+        if isinstance(inst.operation, ControlFlowOp):
+            raise ValueError(f"the circuit has classical control flow ('{inst.operation.name}'); QuantumLayer computes "
+                             "expectation values of one final state, so it takes circuits without measurements or "
+                             "classical control: remove it")
+    n_meas = sum(inst.operation.name == "measure" for inst in circuit.data)
+    if not n_meas: return circuit
+    stripped = circuit.remove_final_measurements(inplace=False)
+    for i, inst in enumerate(stripped.data):
+        if inst.operation.name == "measure":
+            q = stripped.find_bit(inst.qubits[0]).index
+            raise ValueError(f"the circuit measures qubit {q} in the middle (instruction {i}; gates act on it "
+                             "afterwards); QuantumLayer computes expectation values of the final state, which a "
+                             "mid-circuit measurement changes. Remove the measurement or move it to the end")
+    warnings.warn(f"QuantumLayer: removed the {n_meas} final measurement(s) of the circuit (and final barriers): "
+                  "the layer returns exact or sampled expectation values of `observables`, which need no "
+                  "measurement instructions", stacklevel=3)
+    return stripped
+
+
+def _check_device(device) -> torch.device:
+    "`device` as a torch.device the layer can run on, or a ValueError saying what to pass."
+    try: dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device {device!r} is not a torch device; use 'cpu', or 'cuda' (or 'cuda:0') for a GPU") from None
+    if dev.type == "meta":
+        raise ValueError("device 'meta' holds tensor shapes without values, so no circuit can be simulated on it; "
+                         "use 'cpu' or 'cuda'")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "this PyTorch build has no CUDA support" if torch.version.cuda is None else "no CUDA GPU is visible"
+            raise ValueError(f"device {device!r}: {why} (torch {torch.__version__}); use device='cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: only {torch.cuda.device_count()} CUDA device(s) are visible")
+    elif dev.type != "cpu":
+        raise ValueError(f"device {device!r}: QuantumLayer runs on 'cpu' or 'cuda', not {dev.type!r}")
+    return dev
+
+# %% ../nbs/04_quantum.ipynb #e7bd6135
+def _check_observables(observables: list) -> None:
+    for k, o in enumerate(observables):
+        c = np.asarray(o.coeffs)
+        if not np.isfinite(c).all():
+            raise ValueError(f"observables[{k}] ({o.paulis.to_labels()}) has a NaN or infinite coefficient "
+                             f"({c.tolist()}); its expectation value would be NaN: give finite real coefficients")
+
+
+def _available_memory() -> int:
+    "Bytes of memory available to this process now (psutil; 8 GiB when it cannot tell)."
+    try:
+        import psutil
+        return int(psutil.virtual_memory().available)
+    except ImportError:
+        return 8 * 2 ** 30
+
+
+def memory_estimate(n_qubits: int, backend: str = "torch", dtype: torch.dtype = torch.float32) -> tuple[int, int]:
+    """`(bytes to build the layer, bytes of one statevector)` for `n_qubits` on `backend`: the native simulator
+    keeps about `simulator.COMPILE_BYTES_PER_AMPLITUDE` (measured peak of its compilation) per amplitude;
+    Qiskit's statevector simulators a few complex128 copies of the state."""
+    amps = 2 ** int(n_qubits)
+    state = amps * (16 if backend != "torch" or dtype == torch.float64 else 8)
+    per_amp = getattr(_simulator, "COMPILE_BYTES_PER_AMPLITUDE", 1200) if backend == "torch" else 64
+    return max(amps * per_amp, 4 * state), state
+
+
+def _check_memory(n_qubits: int, backend: str, dtype, available: int | None = None) -> None:
+    need, state = memory_estimate(n_qubits, backend, dtype)
+    avail = int(0.8 * (_available_memory() if available is None else available))
+    if need > avail:
+        raise StateTooLargeError(
+            f"{n_qubits} qubits on backend {backend!r}: building the layer needs about {need / 2**30:.1f} GiB "
+            f"(one state of 2**{n_qubits} amplitudes is {state / 2**20:.0f} MiB), more than the {avail / 2**30:.1f} GiB "
+            "available (80% of free memory); use fewer qubits (each one doubles the memory) or a larger machine")
+
+# %% ../nbs/04_quantum.ipynb #ef6c3bf5
 class QuantumLayer(nn.Module):
     """A parameterized circuit as a torch layer: `forward(x (B, n_in)) -> (B, n_obs)` expectation values.
 
@@ -137,8 +218,12 @@ class QuantumLayer(nn.Module):
             raise ValueError("estimator= is only used by backend='qiskit'")
         if (noise_model is not None or fake_backend is not None) and backend != "aer":
             raise ValueError("noise_model= and fake_backend= need backend='aer'")
+        device = _check_device(device)
+        circuit = _prepare_circuit(circuit)
         self.input_params, self.weight_params = _check_params(circuit, input_params, weight_params)
         self.observables = resolve_observables(observables, circuit.num_qubits)
+        _check_observables(self.observables)
+        _check_memory(circuit.num_qubits, backend, dtype)
         self.circuit, self.backend, self.gradient, self.shots = circuit, backend, gradient, shots
         self.dtype, self.seed = dtype, seed
         self.n_qubits, self.n_inputs = circuit.num_qubits, len(self.input_params)
@@ -253,6 +338,8 @@ class QuantumLayer(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self._check_input(x)
+        if x.shape[0] == 0:   # an empty batch: an empty result, still connected to the weights (zero gradient)
+            return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + self.weight.sum())
         if self.backend == "torch": return self._native(x, self.weight)
         return _QNNFunction.apply(x, self.weight, self._qnn)
 
