@@ -10,9 +10,11 @@ import hashlib
 import json
 import math
 import os
+import pickle
 import random
 import tempfile
 import time
+import zipfile
 from numbers import Real
 from pathlib import Path
 from typing import Callable, Iterable
@@ -24,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
+from .data import atomic_write, dataset_id
 from .losses import DistillLoss, NonFiniteInputError
 
 # %% auto #0
@@ -141,20 +144,8 @@ class History(list):
 
 # %% ../nbs/07_train.ipynb #1cdb1a46
 def atomic_torch_save(obj, path: str | os.PathLike) -> Path:
-    "`torch.save(obj, path)` via a temporary file in the same directory and `os.replace`."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.pt.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try: os.unlink(tmp)
-        except FileNotFoundError: pass
-        raise
-    return path
+    "`torch.save(obj, path)` atomically, with the umask's file mode (`qkd_nb.data.atomic_write`)."
+    return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:
@@ -162,7 +153,21 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'no checkpoint at {path}')
-    return torch.load(path, map_location='cpu', weights_only=True)
+    fix = 'delete it, or start over with resume=False or another ckpt_dir'
+    try:
+        return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as e:
+        if zipfile.is_zipfile(path):
+            raise ValueError(f'{path} holds Python objects that are not plain data (tensors, numbers, lists, dicts); '
+                             f'they are refused because loading them could run code ({str(e).splitlines()[-1][:200]}); '
+                             f'{fix}') from None
+        bad = e
+    except (EOFError, OSError, RuntimeError, KeyError, ValueError, IndexError) as e:
+        bad = e
+    size = path.stat().st_size
+    raise ValueError(f'{path} is not a readable checkpoint ({"empty file" if size == 0 else f"{size} bytes"}: '
+                     f'truncated, corrupted or not written by torch.save; {type(bad).__name__}: '
+                     f'{str(bad).splitlines()[0][:120] if str(bad) else "no detail"}); {fix}') from None
 
 
 def _rng_state(loaders) -> dict:
@@ -277,6 +282,65 @@ def _check_positive(name, v, integer=False, allow_none=False, allow_zero=False):
         raise ValueError(f'{name} must be {kind} {">= 0" if allow_zero else "> 0"}{" or None" if allow_none else ""}, got {v!r}')
 
 # %% ../nbs/07_train.ipynb #e038211d
+_GROUP_SKIP = ('params', 'initial_lr', 'lr', 'name')
+
+
+def _opt_settings(groups: list[dict]) -> dict:
+    "{group name: hyper-parameters} of optimizer param groups (a scheduler's `initial_lr` counts as `lr`)."
+    out = {}
+    for i, g in enumerate(groups):
+        hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items() if k not in _GROUP_SKIP}
+        out[g.get('name', f'group{i}')] = dict(hp, lr=g.get('initial_lr', g.get('lr')))
+    return out
+
+
+def _check_resume(ck, path: Path, seed: int, opt) -> None:
+    "Refuse a checkpoint `fit` did not write, or one of another seed, optimizer or optimizer settings."
+    need = ('epoch', 'step', 'model', 'optimizer', 'rng', 'history', 'best', 'bad_epochs', 'meta')
+    missing = [k for k in need if not isinstance(ck, dict) or k not in ck]
+    if missing:
+        raise ValueError(f'{path} was not written by fit (no {missing} entries; it holds '
+                         f'{sorted(ck) if isinstance(ck, dict) else type(ck).__name__}): another program\'s file? '
+                         'Use another ckpt_dir, or delete it / pass resume=False to start over')
+    fix = 'pass the same settings to continue that run, or start a new one with another ckpt_dir or resume=False'
+    if ck['meta'].get('seed') != int(seed):
+        raise ValueError(f'the checkpoint in {path.parent} was written with seed={ck["meta"].get("seed")}, not {seed}: '
+                         'pass the same seed, another ckpt_dir, or resume=False')
+    cls = ck['meta'].get('optimizer')
+    if cls is not None and cls != type(opt).__name__:
+        raise ValueError(f'the checkpoint in {path.parent} was written by optimizer {cls}, this call uses '
+                         f'{type(opt).__name__}; {fix}')
+    old, new = _opt_settings(ck['optimizer'].get('param_groups', [])), _opt_settings(opt.param_groups)
+    if list(old) != list(new):
+        raise ValueError(f'the checkpoint in {path.parent} has optimizer groups {list(old)}, this call {list(new)}; {fix}')
+    diff = [f'{k} {o.get(k, "-")!r} -> {n.get(k, "-")!r} (group {g!r})' for g in new for o, n in [(old[g], new[g])]
+            for k in sorted(set(o) | set(n)) if o.get(k, '-') != n.get(k, '-')]
+    if diff:
+        kind = 'another optimizer: ' if set(old[list(old)[0]]) != set(new[list(new)[0]]) else ''
+        raise ValueError(f'the checkpoint in {path.parent} was written with other optimizer settings ({kind}checkpoint '
+                         f'-> this call: {"; ".join(diff)}); resuming would silently keep the checkpoint\'s. {fix}')
+
+
+def _check_ckpt_dir(d: Path) -> None:
+    "Create `d` and probe that checkpoints can be written there, before any training."
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f'ckpt_dir {d} is a file, not a folder; give a folder for the checkpoints')
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=d, prefix='.write-probe-'); os.close(fd); os.unlink(probe)
+    except OSError as e:
+        raise PermissionError(f'ckpt_dir {d} cannot be written ({type(e).__name__}: {e.strerror or e}); checkpoints '
+                              'would fail after the first epoch. Give a writable folder, or ckpt_dir=None') from None
+
+
+def _check_batch(x: torch.Tensor, epoch: int, bi: int) -> None:
+    if x.is_floating_point() and not torch.isfinite(x).all():
+        r, c = (int(i) for i in torch.nonzero(~torch.isfinite(x.reshape(len(x), -1)))[0])
+        raise ValueError(f'training batch {bi + 1} of epoch {epoch + 1} holds NaN or inf inputs (first at row {r}, '
+                         f'column {c} of the batch): the data are broken, not the learning rate; check the dataset '
+                         '(load_dataset and make_splits refuse such data)')
+
+# %% ../nbs/07_train.ipynb #d49f0854
 def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *, epochs: int = 10, lr: float = 1e-3,
         teacher: nn.Module | None = None, loss: DistillLoss | None = None, align: nn.Module | None = None,
         param_groups: list[dict] | Callable | None = None, optimizer: str | Callable = 'adam',
@@ -347,12 +411,15 @@ def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *,
 
     hist, start, step, best, bad_epochs = History(), 0, 0, None, 0
     ckpt = Path(ckpt_dir).expanduser() / CKPT_NAME if ckpt_dir is not None else None
+    if ckpt is not None: _check_ckpt_dir(ckpt.parent)
     if ckpt is not None and resume and ckpt.exists():
         ck = load_checkpoint(ckpt)
-        if ck['meta']['seed'] != int(seed):
-            raise ValueError(f'the checkpoint in {ckpt.parent} was written with seed={ck["meta"]["seed"]}, not {seed}: '
-                             'pass the same seed, another ckpt_dir, or resume=False')
-        model.load_state_dict(ck['model'])
+        _check_resume(ck, ckpt, seed, opt)
+        try: model.load_state_dict(ck['model'])
+        except RuntimeError as e:
+            raise ValueError(f'the checkpoint in {ckpt.parent} holds the weights of another model '
+                             f'({ck["meta"].get("model")}; this one is {type(model).__name__}): {str(e)[:300]}; '
+                             'use another ckpt_dir or resume=False') from None
         if align is not None and ck['align'] is not None: align.load_state_dict(ck['align'])
         opt.load_state_dict(ck['optimizer'])
         if sched is not None and ck['scheduler'] is not None: sched.load_state_dict(ck['scheduler'])
@@ -388,6 +455,7 @@ def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *,
                 except TypeError: pass
             for bi, (x, y) in enumerate(batches):
                 x, y = x.to(dev), y.to(dev)
+                _check_batch(x, epoch, bi)
                 s_logits, s_feat = _forward(model, x)
                 t_logits = t_feat = None
                 if needs_teacher:
@@ -461,7 +529,7 @@ def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *,
                     align=align.state_dict() if align is not None else None, optimizer=opt.state_dict(),
                     scheduler=sched.state_dict() if sched is not None else None, rng=_rng_state(gens),
                     history=hist.state_dict(), best=best, bad_epochs=bad_epochs,
-                    meta=dict(seed=int(seed), model=type(model).__name__)), ckpt)
+                    meta=dict(seed=int(seed), model=type(model).__name__, optimizer=type(opt).__name__)), ckpt)
     finally:
         if teacher is not None: teacher.train(teacher_mode)
         model.train(model_mode)
@@ -502,14 +570,15 @@ def get_teacher(dataset: str = 'digits', seed: int = 0, epochs: int = 30, lr: fl
     data_kwargs = dict(data_kwargs or {})
     _check_positive('epochs', epochs, integer=True)
     _check_positive('batch_size', batch_size, integer=True)
-    config = dict(kind='teacher', dataset=dataset, seed=int(seed), epochs=int(epochs), lr=float(lr),
+    did = dataset_id(dataset)                           # a file's id hashes its bytes: edited data, new teacher
+    config = dict(kind='teacher', dataset=did, seed=int(seed), epochs=int(epochs), lr=float(lr),
                   weight_decay=float(weight_decay), batch_size=int(batch_size), data_kwargs=data_kwargs,
                   teacher_kwargs=teacher_kwargs, optimizer='adamw', scheduler='cosine',
                   qkd_nb=getattr(qkd_nb, '__version__', None), torch=torch.__version__.split('+')[0])
     key = config_hash(config)
     config = json.loads(json.dumps(config))             # what was hashed, as plain types
     path = (Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()) / \
-        f'teacher-{dataset}-{key[:16]}.pt'
+        f'teacher-{did}-{key[:16]}.pt'
     splits = qdata.load_dataset(dataset, **data_kwargs)
     if path.exists() and not force:
         ck = load_checkpoint(path)
