@@ -27,7 +27,8 @@ from typing import Any, Sequence
 
 import nbformat
 
-from .sweep import atomic_write_bytes, atomic_write_text, dask_client, _Progress
+from .data import DATASETS, atomic_write_bytes, atomic_write_text
+from .sweep import dask_client, _Progress
 
 # %% ../nbs/09_reproduce.ipynb #d5bb2396
 def repo_root() -> Path | None:
@@ -118,8 +119,9 @@ def resolve_parameters(nb, stem: str, profile: str, dataset: str = 'digits', see
     if unknown:
         raise ValueError(f'{stem}: its `profiles` cell sets {sorted(unknown)} for {profile!r}, '
                          f'which its `parameters` cell does not define ({sorted(declared)})')
+    mine = {k: v for k, v in (params or {}).items() if k in declared or k == 'out_dir'}   # what this notebook has
     out = {**own, **PROFILES[profile].get('*', {}), **PROFILES[profile].get(stem, {}),
-           'profile': profile, 'dataset': dataset, 'seed': seed, **(params or {})}
+           'profile': profile, 'dataset': dataset, 'seed': seed, **mine}
     if 'out_dir' in out: raise ValueError('out_dir is set by the runner (each notebook gets its own); do not pass it')
     return out
 
@@ -252,6 +254,27 @@ class Manifest:
         return cls(**json.loads(Path(path).read_text(encoding='utf-8')))
 
 # %% ../nbs/09_reproduce.ipynb #b6a9cef5
+def _check_param_names(params: dict | None, declared: dict[str, dict]) -> None:
+    "Refuse `params` that no notebook of the run declares, listing each notebook's parameters."
+    known = set().union(*map(set, declared.values())) - {'out_dir'}
+    unknown = sorted(set(params or {}) - known - {'out_dir'})
+    if unknown:
+        listing = '; '.join(f"{s}: {', '.join(k for k in d if k != 'out_dir')}" for s, d in declared.items())
+        raise ValueError(f"--param {', '.join(unknown)}: no notebook of this run has a parameter of that name (a typo?); "
+                         f'nothing was run. The parameters are: {listing}')
+
+
+def _dataset_arg(dataset) -> str:
+    "A built-in dataset name as given, or the absolute path of the user's data file or folder."
+    if not isinstance(dataset, (str, os.PathLike)) or not str(dataset):
+        raise TypeError(f'dataset must be a dataset name or a path, got {dataset!r}')
+    if str(dataset).lower().replace('-', '_') in DATASETS: return str(dataset)
+    p = Path(dataset).expanduser()
+    if p.exists(): return str(p.resolve())
+    raise ValueError(f"unknown dataset {str(dataset)!r}: not a built-in name ({', '.join(DATASETS)}) and there is no "
+                     f'file or folder {p.resolve()}; give a name, or the path of a CSV or NPZ file or of a folder of IDX files')
+
+# %% ../nbs/09_reproduce.ipynb #8006e88a
 class NoExperimentsError(FileNotFoundError):
     "There are no experiment notebooks to run."
 
@@ -304,10 +327,13 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     exp_dir = Path(experiments_dir) if experiments_dir is not None else default_experiments_dir()
     nbs = _select(find_experiments(exp_dir), experiments)
     if not nbs: raise NoExperimentsError(f'no experiment notebooks in {exp_dir} (add notebooks there, see nbs/09_reproduce.ipynb)')
-    jobs = {}                                                        # stem -> (path, json text, parameters)
+    jobs, declared = {}, {}                                          # stem -> (path, json text, parameters)
+    dataset = _dataset_arg(dataset)
     for p in nbs:
         nb = nbformat.read(p, as_version=4)
         jobs[p.stem] = (p, nbformat.writes(nb), resolve_parameters(nb, p.stem, profile, dataset, seed, params))
+        declared[p.stem] = notebook_parameters(nb)
+    _check_param_names(params, declared)
     figures_dir, run_dir = Path(figures_dir), _new_run_dir(run_dir)
     t0 = time.perf_counter()
     results, n = {}, len(jobs)
@@ -445,15 +471,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog='qkd-reproduce', description='Regenerate every table and figure of the paper '
                                  'by running the experiment notebooks (nbs/experiments) with papermill.')
     ap.add_argument('--profile', default='full', choices=list(PROFILES), help='sizes to run at (default: full)')
-    ap.add_argument('--only', nargs='+', metavar='NAME', help='run only these notebooks (stems, e.g. 01_accuracy)')
-    ap.add_argument('--dataset', default='digits', help='dataset passed to every notebook (default: digits)')
+    try: stems = 'stems: ' + ', '.join(p.stem for p in find_experiments(default_experiments_dir()))
+    except FileNotFoundError: stems = 'stems of the notebooks in --experiments-dir; --list shows them'
+    ap.add_argument('--only', nargs='+', metavar='NAME', help=f'run only these notebooks ({stems})')
+    ap.add_argument('--dataset', default='digits', help=f"dataset passed to every notebook: {', '.join(DATASETS)}, or "
+                    'the path of a CSV or NPZ file or of a folder of IDX files (default: digits)')
     ap.add_argument('--seed', type=int, default=0, help='base seed passed to every notebook (default: 0)')
     ap.add_argument('--figures-dir', default='figures', help='where outputs and manifest.json go (default: figures)')
     ap.add_argument('--run-dir', default=None, help='where executed notebooks go (default: runs/<timestamp>)')
     ap.add_argument('--workers', type=int, default=1, help='notebooks run in parallel on a Dask LocalCluster (default: 1)')
     ap.add_argument('--scheduler', metavar='ADDRESS', help='run on an existing Dask cluster, e.g. tcp://host:8786')
     ap.add_argument('--param', action='append', type=_param, default=[], metavar='KEY=VALUE',
-                    help='parameter passed to every notebook (repeatable)')
+                    help='parameter passed to the notebooks that have it (repeatable); an unknown name is an error')
     ap.add_argument('--kernel', default='python3', help="Jupyter kernel (default: python3, this Python's)")
     ap.add_argument('--experiments-dir', default=None, help='folder of experiment notebooks (default: nbs/experiments of the checkout)')
     ap.add_argument('--list', action='store_true', help='list the experiment notebooks and their parameters, run nothing')
