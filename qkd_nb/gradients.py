@@ -50,6 +50,13 @@ class _EstimatorFn(torch.autograd.Function):
         return (gx if ctx.needs_input_grad[0] else None, gw if ctx.needs_input_grad[1] else None, None, None)
 
 
+def _empty_batch(sim, x, w):
+    "The result `(0, n_obs)` of an empty batch, connected to `x` and `w` (so their gradients are zeros)."
+    x, _ = sim._check(x, w)
+    w = x.new_zeros(0) if w is None else torch.as_tensor(w, dtype=sim.real_dtype, device=sim.device)
+    return x.new_zeros(0, sim.n_outputs) + 0 * (x.sum(1, keepdim=True) + w.sum())
+
+
 def _chain(sim, x, w, dax, daw):
     "Chain rule from gate angles to the parameters: (dL/dx, dL/dw) from (dL/dax, dL/daw)."
     with torch.enable_grad():
@@ -94,6 +101,7 @@ class GradientEstimator:
     def __call__(self, sim, x, w):
         x = sim._check(x, w)[0]      # validates both; w keeps its own shape so its gradient matches it
         w = x.new_zeros(0) if w is None else torch.as_tensor(w, dtype=sim.real_dtype, device=sim.device)
+        if x.shape[0] == 0: return _empty_batch(sim, x, w)     # nothing to evaluate: an empty result
         return _EstimatorFn.apply(x, w, sim, self)
 
     def vjp(self, sim, x, w, gy):
@@ -118,6 +126,7 @@ class Backprop(GradientEstimator):
     name, hardware = 'backprop', False
 
     def __call__(self, sim, x, w):
+        if sim._check(x, w)[0].shape[0] == 0: return _empty_batch(sim, x, w)
         y = sim(x, w)
         self.evals += y.shape[0]
         if y.requires_grad: y.register_hook(lambda g, n=y.shape[0]: self._count(n))
