@@ -379,6 +379,7 @@ def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None
     if key not in DATASETS:
         p = Path(os.fspath(name)).expanduser() if isinstance(name, (str, os.PathLike)) else None
         if p is not None and (isinstance(name, os.PathLike) or p.exists()):
+            if data_dir is not None: raise ValueError(f"data_dir is for 'mnist' and 'fashion_mnist'; the path {p} already says where the data are")
             return load_file(p, target=target, pool=pool, seed=seed, val_frac=val_frac, test_frac=test_frac,
                              standardize=standardize, max_train=max_train)
         raise ValueError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}, or the path of a CSV or "

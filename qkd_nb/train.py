@@ -289,8 +289,9 @@ def _opt_settings(groups: list[dict]) -> dict:
     "{group name: hyper-parameters} of optimizer param groups (a scheduler's `initial_lr` counts as `lr`)."
     out = {}
     for i, g in enumerate(groups):
-        hp = {k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items() if k not in _GROUP_SKIP}
-        out[g.get('name', f'group{i}')] = dict(hp, lr=g.get('initial_lr', g.get('lr')))
+        plain = lambda v: list(v) if isinstance(v, tuple) else (v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v)
+        hp = {k: plain(v) for k, v in g.items() if k not in _GROUP_SKIP}
+        out[g.get('name', f'group{i}')] = dict(hp, lr=plain(g.get('initial_lr', g.get('lr'))))
     return out
 
 
