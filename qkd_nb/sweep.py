@@ -89,24 +89,24 @@ def expand_grid(grid: dict | Sequence[dict]) -> list[dict]:
 _RECORD_KEYS = ('key', 'fn', 'config', 'seed', 'result', 'elapsed_s')
 
 
-def _read_record(path: Path, key: str | None = None) -> dict | None:
+def _read_record(path: Path, key: str | None = None, warn: bool = True) -> dict | None:
     """The record stored at `path`, or None (with a warning naming the file) when it is missing, unreadable,
     not a record, or, given the expected `key`, the record of another task (its own fn, config and seed)."""
     try: rec = json.loads(path.read_text(encoding='utf-8'))
     except FileNotFoundError: return None
     except (OSError, ValueError) as e:
-        warnings.warn(f'ignoring unreadable sweep record {path} ({e}); it will be recomputed')
+        if warn: warnings.warn(f'ignoring unreadable sweep record {path} ({e}); it will be recomputed')
         return None
     if not isinstance(rec, dict) or any(k not in rec for k in _RECORD_KEYS):
         got = sorted(rec) if isinstance(rec, dict) else type(rec).__name__
-        warnings.warn(f'ignoring {path}: not a sweep record (a JSON object with {list(_RECORD_KEYS)}; this one has '
+        if warn: warnings.warn(f'ignoring {path}: not a sweep record (a JSON object with {list(_RECORD_KEYS)}; this one has '
                       f'{got}); it will be recomputed')
         return None
     if key is not None:
         try: own = task_key(rec['fn'], rec['config'], rec['seed'])
         except (TypeError, ValueError): own = None
         if rec['key'] != key or own != key:
-            warnings.warn(f"ignoring {path}: it holds the result of another task ({rec['fn']} with {rec['config']}, "
+            if warn: warnings.warn(f"ignoring {path}: it holds the result of another task ({rec['fn']} with {rec['config']}, "
                           f"seed {rec['seed']}; copied or renamed?); this task will be recomputed")
             return None
     return rec
@@ -125,7 +125,7 @@ def run_task(fn: Callable, config: dict, seed: int, store: str | os.PathLike, ke
     store = Path(store)
     key = key or task_key(fn, config, seed)
     path = store / f'{key}.json'
-    rec = _read_record(path, key)
+    rec = _read_record(path, key, warn=False)       # sweep() has warned about a bad file already
     if rec is not None: return rec
     t0, started = time.perf_counter(), _dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')
     result = _jsonable(fn(**config, seed=seed))

@@ -165,9 +165,10 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except (EOFError, OSError, RuntimeError, KeyError, ValueError, IndexError) as e:
         bad = e
     size = path.stat().st_size
+    detail = ('not a PyTorch checkpoint archive' if size and not zipfile.is_zipfile(path) else
+              f'{type(bad).__name__}: {str(bad).splitlines()[0][:120]}' if str(bad) else type(bad).__name__)
     raise ValueError(f'{path} is not a readable checkpoint ({"empty file" if size == 0 else f"{size} bytes"}: '
-                     f'truncated, corrupted or not written by torch.save; {type(bad).__name__}: '
-                     f'{str(bad).splitlines()[0][:120] if str(bad) else "no detail"}); {fix}') from None
+                     f'truncated, corrupted or not written by torch.save; {detail}); {fix}') from None
 
 
 def _rng_state(loaders) -> dict:
@@ -303,17 +304,17 @@ def _check_resume(ck, path: Path, seed: int, opt) -> None:
         raise ValueError(f'{path} was not written by fit (no {missing} entries; it holds '
                          f'{sorted(ck) if isinstance(ck, dict) else type(ck).__name__}): another program\'s file? '
                          'Use another ckpt_dir, or delete it / pass resume=False to start over')
-    fix = 'pass the same settings to continue that run, or start a new one with another ckpt_dir or resume=False'
+    fix = 'Pass the same settings to continue that run, or start a new one with another ckpt_dir or resume=False'
     if ck['meta'].get('seed') != int(seed):
         raise ValueError(f'the checkpoint in {path.parent} was written with seed={ck["meta"].get("seed")}, not {seed}: '
                          'pass the same seed, another ckpt_dir, or resume=False')
     cls = ck['meta'].get('optimizer')
     if cls is not None and cls != type(opt).__name__:
         raise ValueError(f'the checkpoint in {path.parent} was written by optimizer {cls}, this call uses '
-                         f'{type(opt).__name__}; {fix}')
+                         f'{type(opt).__name__}. {fix}')
     old, new = _opt_settings(ck['optimizer'].get('param_groups', [])), _opt_settings(opt.param_groups)
     if list(old) != list(new):
-        raise ValueError(f'the checkpoint in {path.parent} has optimizer groups {list(old)}, this call {list(new)}; {fix}')
+        raise ValueError(f'the checkpoint in {path.parent} has optimizer groups {list(old)}, this call {list(new)}. {fix}')
     diff = [f'{k} {o.get(k, "-")!r} -> {n.get(k, "-")!r} (group {g!r})' for g in new for o, n in [(old[g], new[g])]
             for k in sorted(set(o) | set(n)) if o.get(k, '-') != n.get(k, '-')]
     if diff:
