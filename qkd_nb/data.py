@@ -5,6 +5,7 @@
 # %% ../nbs/00_data.ipynb #1d63a330
 from __future__ import annotations
 
+import ast
 import contextlib
 import gzip
 import hashlib
@@ -23,8 +24,9 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
 # %% auto #0
-__all__ = ['DATASETS', 'MNIST_FILES', 'DataSplits', 'atomic_write', 'atomic_write_bytes', 'atomic_write_text', 'read_idx',
-           'write_idx', 'make_splits', 'load_dataset', 'load_file', 'dataset_id', 'make_loaders']
+__all__ = ['DATASET_OPTIONS', 'DATASETS', 'MNIST_FILES', 'DataSplits', 'atomic_write', 'atomic_write_bytes', 'atomic_write_text',
+           'read_idx', 'write_idx', 'make_splits', 'split_dataset_spec', 'load_dataset', 'load_file', 'dataset_id',
+           'make_loaders']
 
 # %% ../nbs/00_data.ipynb #dfea1f45
 @dataclass(repr=False)
@@ -296,6 +298,28 @@ def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, ima
                       standardize=mode, seed=seed, indices={'train': i_train, 'val': i_val, 'test': i_test})
 
 # %% ../nbs/00_data.ipynb #01f002fd
+DATASET_OPTIONS = ('data_dir', 'pool', 'target', 'standardize')
+"Load options a dataset string may carry after `?` (see `split_dataset_spec`)."
+
+
+def split_dataset_spec(spec) -> tuple:
+    """`'NAME_OR_PATH?key=value&key=value'` -> `(NAME_OR_PATH, {key: value})`: load options inside the dataset
+    string, so that one string says everything (`qkd-reproduce --dataset '/data/mnist?pool=7'`). Keys are
+    `DATASET_OPTIONS`; values are Python literals when they parse as one (7, False), else text."""
+    s = os.fspath(spec) if isinstance(spec, os.PathLike) else spec
+    if not isinstance(s, str) or '?' not in s or Path(s).expanduser().exists(): return spec, {}
+    base, _, query = s.rpartition('?')
+    opts = {}
+    for part in filter(None, query.split('&')):
+        k, sep, v = part.partition('=')
+        if not sep or k not in DATASET_OPTIONS:
+            raise ValueError(f"dataset {s!r}: bad option {part!r}; options are key=value pairs joined by '&' with keys "
+                             f"{', '.join(DATASET_OPTIONS)}, e.g. 'mnist?data_dir=/data/mnist&pool=7'")
+        try: opts[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): opts[k] = v
+    return base, opts
+
+# %% ../nbs/00_data.ipynb #248581a7
 DATASETS = ('digits', 'breast_cancer', 'mnist', 'fashion_mnist')
 MNIST_FILES = {'train_images': 'train-images-idx3-ubyte', 'train_labels': 'train-labels-idx1-ubyte',
                'test_images': 't10k-images-idx3-ubyte', 'test_labels': 't10k-labels-idx1-ubyte'}
@@ -374,7 +398,14 @@ def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None
     standardisation. `standardize`: True (global for images, per feature for tabular), 'global',
     'feature' or False. `max_train`: keep a stratified subsample of this many training examples.
     `name` may also be the path of your own data (a CSV or NPZ file, or a folder of IDX files): see
-    `load_file`, which then gets `target`, `pool` and the split arguments."""
+    `load_file`, which then gets `target`, `pool` and the split arguments. Options may also ride in the
+    name: `'mnist?data_dir=/data/mnist&pool=7'`, `'my.csv?target=kind'` (see `split_dataset_spec`)."""
+    base, opts = split_dataset_spec(name)
+    if opts:
+        given = dict(data_dir=data_dir, pool=pool, target=target, standardize=standardize)
+        twice = [k for k in opts if given[k] != (True if k == 'standardize' else None)]
+        if twice: raise ValueError(f"{twice} given both in the dataset string {name!r} and as arguments; give each once")
+        return load_dataset(base, **{**given, **opts}, seed=seed, val_frac=val_frac, test_frac=test_frac, max_train=max_train)
     key = str(name).lower().replace('-', '_')
     if key not in DATASETS:
         p = Path(os.fspath(name)).expanduser() if isinstance(name, (str, os.PathLike)) else None
@@ -523,7 +554,12 @@ def load_file(path: str | os.PathLike, target: str | int | None = None, *, pool:
 # %% ../nbs/00_data.ipynb #0568bc7c
 def dataset_id(name: str | os.PathLike) -> str:
     """A short, file-name-safe identity of a dataset for caches: the name of a built-in one, or
-    `<stem>-<sha256 of the file's (or IDX folder's) bytes, 12 hex digits>` for your own, so edited data get a new id."""
+    `<stem>-<sha256 of the file's (or IDX folder's) bytes, 12 hex digits>` for your own, so edited data get a new id;
+    options of the string (`'mnist?data_dir=...&pool=7'`) are appended (a data_dir by its own id)."""
+    base, opts = split_dataset_spec(name)
+    if opts:
+        parts = [dataset_id(base)] + [dataset_id(v) if k == 'data_dir' else f'{k}{v}' for k, v in sorted(opts.items())]
+        return ''.join(c if c.isalnum() or c in '_-' else '_' for c in '-'.join(parts))
     key = str(name).lower().replace('-', '_')
     if key in DATASETS: return key
     p = Path(os.fspath(name)).expanduser()

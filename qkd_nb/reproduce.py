@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import nbformat
 
-from .data import DATASETS, atomic_write_bytes, atomic_write_text
+from .data import DATASETS, atomic_write_bytes, atomic_write_text, split_dataset_spec
 from .sweep import dask_client, _Progress
 
 # %% ../nbs/09_reproduce.ipynb #d5bb2396
@@ -265,14 +265,19 @@ def _check_param_names(params: dict | None, declared: dict[str, dict]) -> None:
 
 
 def _dataset_arg(dataset) -> str:
-    "A built-in dataset name as given, or the absolute path of the user's data file or folder."
+    "A built-in dataset name as given, or the absolute path of the user's data (options after `?` kept, data_dir absolute)."
     if not isinstance(dataset, (str, os.PathLike)) or not str(dataset):
         raise TypeError(f'dataset must be a dataset name or a path, got {dataset!r}')
-    if str(dataset).lower().replace('-', '_') in DATASETS: return str(dataset)
-    p = Path(dataset).expanduser()
-    if p.exists(): return str(p.resolve())
-    raise ValueError(f"unknown dataset {str(dataset)!r}: not a built-in name ({', '.join(DATASETS)}) and there is no "
-                     f'file or folder {p.resolve()}; give a name, or the path of a CSV or NPZ file or of a folder of IDX files')
+    base, opts = split_dataset_spec(str(dataset))
+    def _abs(p, what):
+        q = Path(p).expanduser()
+        if not q.exists():
+            raise ValueError(f"unknown dataset {str(dataset)!r}: {what} there is no file or folder {q.resolve()}; give a "
+                             f"name ({', '.join(DATASETS)}), or the path of a CSV or NPZ file or of a folder of IDX files")
+        return str(q.resolve())
+    if 'data_dir' in opts: opts['data_dir'] = _abs(opts['data_dir'], 'its data_dir is wrong:')
+    if base.lower().replace('-', '_') not in DATASETS: base = _abs(base, 'not a built-in name, and')
+    return base + ('?' + '&'.join(f'{k}={v}' for k, v in opts.items()) if opts else '')
 
 # %% ../nbs/09_reproduce.ipynb #8006e88a
 class NoExperimentsError(FileNotFoundError):
@@ -475,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError: stems = 'stems of the notebooks in --experiments-dir; --list shows them'
     ap.add_argument('--only', nargs='+', metavar='NAME', help=f'run only these notebooks ({stems})')
     ap.add_argument('--dataset', default='digits', help=f"dataset passed to every notebook: {', '.join(DATASETS)}, or "
-                    'the path of a CSV or NPZ file or of a folder of IDX files (default: digits)')
+                    'the path of a CSV or NPZ file or of a folder of IDX files, with load options after ?, e.g. '
+                    "'/data/mnist?pool=7' or 'mnist?data_dir=/data/mnist&pool=7' (default: digits)")
     ap.add_argument('--seed', type=int, default=0, help='base seed passed to every notebook (default: 0)')
     ap.add_argument('--figures-dir', default='figures', help='where outputs and manifest.json go (default: figures)')
     ap.add_argument('--run-dir', default=None, help='where executed notebooks go (default: runs/<timestamp>)')
