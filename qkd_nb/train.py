@@ -153,7 +153,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'no checkpoint at {path}')
-    fix = 'delete it, or start over with resume=False or another ckpt_dir'
+    fix = 'delete it (fit: or start over with resume=False or another ckpt_dir)'
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as e:
@@ -584,7 +584,7 @@ def get_teacher(dataset: str = 'digits', seed: int = 0, epochs: int = 30, lr: fl
     splits = qdata.load_dataset(dataset, **data_kwargs)
     if path.exists() and not force:
         ck = load_checkpoint(path)
-        if ck.get('config') != config:
+        if not isinstance(ck, dict) or ck.get('config') != config:
             raise ValueError(f'{path} holds another configuration (hash collision or a foreign file); '
                              'delete it or call get_teacher(..., force=True)')
         teacher = qmodels.make_teacher(splits, **teacher_kwargs)
