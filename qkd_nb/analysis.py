@@ -21,8 +21,8 @@ from scipy import stats
 __all__ = ['PALETTE', 'statevector_state_fn', 'circuit_state_fn', 'haar_state_fn', 'haar_fidelity_log_bins', 'haar_kl_floor',
            'pair_fidelities', 'expressibility', 'single_qubit_purities', 'meyer_wallach', 'entangling_capability',
            'summarize', 'fmt_mean_std', 'paired_test', 'cluster_bootstrap_ci', 'paired_differences',
-           'clustered_paired_test', 'holm', 'friedman_test', 'curve_band', 'plot_band', 'set_style', 'save_figure',
-           'to_markdown', 'save_table']
+           'clustered_paired_test', 'holm', 'friedman_test', 'log_auc', 'curve_band', 'plot_band', 'set_style',
+           'save_figure', 'to_markdown', 'save_table']
 
 # %% ../nbs/08_analysis.ipynb #71b94480
 def _circuit_params(circuit, params):
@@ -419,6 +419,16 @@ def friedman_test(data) -> dict:
     ranks = df.rank(axis=1).mean()
     return dict(statistic=float(r.statistic), p=float(r.pvalue), n_blocks=int(df.shape[0]), k=int(df.shape[1]),
                 mean_ranks={str(c): float(v) for c, v in ranks.items()})
+
+# %% ../nbs/08_analysis.ipynb #bc697555
+def log_auc(params, scores, lo: float, hi: float, n_grid: int = 200) -> float:
+    "Mean of the piecewise-linear curve of `scores` against log10(`params`) over [lo, hi] (constant beyond its ends)."
+    x, y = np.asarray(params, dtype=np.float64), _as_values(scores, 'scores')
+    if x.shape != y.shape: raise ValueError(f'params and scores must have the same length, got {x.size} and {y.size}')
+    if not (0 < lo < hi) or (x <= 0).any(): raise ValueError(f'need 0 < lo < hi and positive params, got lo={lo}, hi={hi}')
+    order = np.argsort(x, kind='stable')
+    grid = np.linspace(np.log10(lo), np.log10(hi), n_grid)
+    return float(np.interp(grid, np.log10(x[order]), y[order]).mean())
 
 # %% ../nbs/08_analysis.ipynb #ef085362
 def _history_frame(h, key, i):
