@@ -36,10 +36,6 @@ __all__ = ['VERDICTS', 'FAMILIES', 'CIRCUIT_FAMILIES', 'METHODS', 'SPEC_DEFAULTS
            'tuned_specs', 'ladder_table', 'ladder_comparisons']
 
 # %% ../nbs/11_protocol.ipynb #8d4b8bea
-VERDICTS = ('supported', 'not supported', 'mixed')
-"The verdicts a claim can get."
-
-
 def to_plain(v):
     "`v` as strict-JSON values: numpy scalars/arrays to Python numbers/lists, NaN and inf to None, keys to str."
     if isinstance(v, dict): return {str(k): to_plain(x) for k, x in v.items()}
@@ -51,10 +47,14 @@ def to_plain(v):
     if v is None or isinstance(v, str): return v
     raise TypeError(f'{type(v).__name__} value {v!r} cannot be written as JSON; use numbers, strings, lists or dicts')
 
-
+# %% ../nbs/11_protocol.ipynb #90bf0243
 def write_json(obj, path) -> Path:
     "Write `obj` as strict, indented JSON to `path` atomically (temporary file in the same folder, then os.replace)."
     return atomic_write_text(path, json.dumps(to_plain(obj), indent=2, allow_nan=False) + '\n')
+
+# %% ../nbs/11_protocol.ipynb #4175da94
+VERDICTS = ('supported', 'not supported', 'mixed')
+"The verdicts a claim can get."
 
 
 def claim_entry(claim: str, statement: str, evidence: str, verdict: str, source: str, metrics: dict | None = None) -> dict:
@@ -67,14 +67,14 @@ def claim_entry(claim: str, statement: str, evidence: str, verdict: str, source:
     return dict(claim=claim, statement=statement, evidence=evidence, verdict=verdict, source=source,
                 metrics=to_plain(metrics or {}))
 
-
+# %% ../nbs/11_protocol.ipynb #d3bf4354
 def verdict_from_parts(parts: Sequence[bool]) -> str:
     "'supported' if every part holds, 'not supported' if none does, 'mixed' otherwise."
     parts = [bool(p) for p in parts]
     if not parts: raise ValueError('verdict_from_parts needs at least one part')
     return 'supported' if all(parts) else 'not supported' if not any(parts) else 'mixed'
 
-
+# %% ../nbs/11_protocol.ipynb #f2c39173
 def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
     """Non-inferiority of a difference (new - reference) with `margin` > 0: 'supported' if the CI lies above
     -margin, 'not supported' if it lies below -margin, 'mixed' otherwise (or when the CI is undefined)."""
@@ -83,7 +83,7 @@ def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
     if ci_high is not None and np.isfinite(ci_high) and ci_high < -margin: return 'not supported'
     return 'mixed'
 
-
+# %% ../nbs/11_protocol.ipynb #0256afaa
 def combine_verdicts(verdicts: Iterable[str]) -> str:
     "One verdict from several sources: theirs when they agree, 'mixed' when they differ, 'not tested' when none."
     v = set(verdicts)
@@ -93,14 +93,14 @@ def combine_verdicts(verdicts: Iterable[str]) -> str:
 
 # %% ../nbs/11_protocol.ipynb #ddd84af0
 class LogitScale(nn.Module):
-    "Multiply its input by a learned positive scale `exp(log_scale)` (starts at 1): appended to a model's head."
+    "Multiply its input by a learned positive scale `exp(log_scale)` (starts at `init`): appended to a model's head."
     def __init__(self, init: float = 1.0):
         super().__init__()
         if not (isinstance(init, (int, float)) and init > 0): raise ValueError(f'init must be > 0, got {init!r}')
         self.log_scale = nn.Parameter(torch.tensor(math.log(init)))
     def forward(self, x): return x * self.log_scale.exp().to(x.dtype)
 
-
+# %% ../nbs/11_protocol.ipynb #e98cb522
 class EncoderHeadStudent(nn.Module):
     """Encoder `Linear(n_features -> n_inputs)`, squash `input_scale * sigmoid`, `core` (None: identity) mapping
     `(B, n_inputs)` to `(B, n_out)`, head `Linear(n_out -> n_classes)`. Encoder and head are initialised like
@@ -125,7 +125,7 @@ class EncoderHeadStudent(nn.Module):
         f = z if self.core is None else self.core(z)
         return self.head(f), f
 
-
+# %% ../nbs/11_protocol.ipynb #d43c6b71
 class LinearStudent(nn.Module):
     "A linear model on the raw inputs: `head = Linear(n_features -> n_classes)`; its features are its logits."
     def __init__(self, n_features: int, n_classes: int, seed: int = 0):
@@ -295,17 +295,17 @@ def build_student(spec: dict, seed: int = 0, n_features: int | None = None, n_cl
 
 # %% ../nbs/11_protocol.ipynb #487aeabd
 def teacher_for(dataset: str, split: int, epochs: int = 30):
-    "The cached teacher of `(dataset, split)`: `get_teacher(dataset, seed=split, epochs, data_kwargs={'seed': split})`."
+    "The cached teacher of `(dataset, split)` and its metrics: `get_teacher(dataset, seed=split, epochs, data_kwargs={'seed': split})`."
     return get_teacher(dataset, seed=int(split), epochs=int(epochs), data_kwargs=dict(seed=int(split)))
 
-
+# %% ../nbs/11_protocol.ipynb #e59c9bd6
 def teacher_run(seed: int = 0, dataset: str = 'digits', teacher_epochs: int = 30) -> dict:
     """Sweep task that trains (or loads) the teacher of split `seed` and returns its metrics (no history):
     `sweep(teacher_run, {'dataset': [...], 'teacher_epochs': [30]}, seeds=splits, store)` trains them in parallel."""
     _, m = teacher_for(dataset, seed, teacher_epochs)
     return {k: m[k] for k in ('test_acc', 'test_f1', 'val_acc', 'val_f1', 'best_epoch', 'n_params', 'train_time_s')}
 
-
+# %% ../nbs/11_protocol.ipynb #e97a63ca
 def stability_measures(hist, frac: float = 0.5) -> dict:
     """Training-stability numbers of a `History` over the last `frac` of its optimizer steps: loss_roughness
     (std of step-to-step loss changes / mean loss) and grad_cv (std / mean of the gradient norm)."""
@@ -317,7 +317,7 @@ def stability_measures(hist, frac: float = 0.5) -> dict:
     return dict(loss_roughness=float(np.std(np.diff(loss), ddof=1) / np.mean(loss)),
                 grad_cv=float(np.std(gn, ddof=1) / np.mean(gn)))
 
-# %% ../nbs/11_protocol.ipynb #5a51ea48
+# %% ../nbs/11_protocol.ipynb #6261db2b
 def _method_weights(s):
     return (0.0, 0.0) if s['method'] == 'CE' else (s['alpha'], 0.0) if s['method'] == 'KD' else (s['alpha'], s['beta'])
 
@@ -348,7 +348,7 @@ def train_run(seed: int = 0, **spec) -> dict:
     te, va = evaluate(model, test_dl), evaluate(model, val_dl)
     df = hist.to_frame()
     rep = param_report(model, training_only=[align] if align is not None else ())
-    eff = effective_params(model, seed=seed)
+    eff = effective_params(model, splits.X_train[:128])           # dead units: never active on training rows
     return to_plain(dict(
         test_acc=te['acc'], test_f1=te['f1'], val_acc=va['acc'], val_f1=va['f1'], best_epoch=hist.best_epoch,
         epochs_run=len(hist), stop_reason=hist.stop_reason, n_train=len(splits.y_train), n_test=len(splits.y_test),
@@ -373,7 +373,7 @@ def tune_params(spec: dict) -> list[str]:
     if s['method'] == 'KD+align': names += ['beta']
     return names + (['output_scale'] if s['family'] in CIRCUIT_FAMILIES else [])
 
-
+# %% ../nbs/11_protocol.ipynb #6192d2f8
 def _suggest(trial, name):
     lo, hi, log = TUNE_SPACE[name]
     if log is None: return bool(trial.suggest_categorical(name, [lo, hi]))
@@ -403,7 +403,7 @@ def tune_run(seed: int = 0, n_trials: int = 8, store: str = 'sweeps/tuning', **s
     return dict(best={k: best[k] for k in names}, best_val_acc=best['val_acc'], best_trial=best['trial'],
                 n_trials=int(n_trials), trials=trials)
 
-
+# %% ../nbs/11_protocol.ipynb #83c91a9a
 _INT_FIELDS = ('split', 'max_train', 'n_qubits', 'fm_reps', 'ansatz_reps', 'n_frequencies', 'epochs', 'patience',
                'batch_size', 'teacher_epochs')
 
@@ -430,7 +430,7 @@ def tuning_table(frame: pd.DataFrame) -> pd.DataFrame:
                          best_trial=r['best_trial'], **{k: r['best'].get(k) for k in TUNE_SPACE}))
     return pd.DataFrame(rows)
 
-
+# %% ../nbs/11_protocol.ipynb #df15214c
 def tuned_specs(frame: pd.DataFrame, **overrides) -> list[dict]:
     "The specs of a `sweep(tune_run, ...)` frame with their tuned values, then `overrides` (e.g. `split=...`)."
     return [run_spec(**{**_row_spec(r), **r['best'], **overrides}) for _, r in frame.iterrows()]
@@ -451,7 +451,7 @@ def ladder_table(runs: pd.DataFrame, value: str = 'test_acc', cluster: str = 'sp
                          circuit_evals=float(g['circuit_evals'].mean())))
     return pd.DataFrame(rows)
 
-
+# %% ../nbs/11_protocol.ipynb #288e1187
 def ladder_comparisons(runs: pd.DataFrame, reference: str = 'hybrid', value: str = 'test_acc',
                        keys: Sequence[str] = ('split', 'seed'), alpha: float = 0.05, n_boot: int = 10_000) -> pd.DataFrame:
     """`reference` minus each other family, per method, paired on `keys`: n, mean_diff, ci_low, ci_high (cluster
