@@ -379,7 +379,7 @@ def paired_differences(runs: pd.DataFrame, by: str, a, b, value: str = 'test_acc
     out['diff'] = out['a'] - out['b']
     return out
 
-
+# %% ../nbs/08_analysis.ipynb #4762bc1a
 def clustered_paired_test(diff, clusters, confidence: float = 0.95, n_boot: int = 10_000, seed: int = 0) -> dict:
     """Paired differences `diff` grouped by `clusters` (splits): mean_diff, its cluster-bootstrap CI (ci_low,
     ci_high), `p` of a two-sided one-sample t-test on the per-cluster mean differences, n and n_clusters."""
@@ -406,7 +406,7 @@ def holm(pvalues) -> np.ndarray:
     out[ok] = res
     return out
 
-
+# %% ../nbs/08_analysis.ipynb #64182906
 def friedman_test(data) -> dict:
     """Friedman's test of `data` (rows: blocks such as seeds; columns: k >= 3 treatments measured on every block;
     a DataFrame or 2-D array). Keys: statistic, p, n_blocks, k, mean_ranks (column -> mean rank, 1 = smallest)."""
