@@ -227,7 +227,7 @@ def strip_entanglers(pqc: PQC) -> PQC:
                strip(pqc.feature_map) if pqc.feature_map is not None else None,
                strip(pqc.ansatz) if pqc.ansatz is not None else None)
 
-
+# %% ../nbs/02_circuits.ipynb #f2816b93
 _SPECTRAL_GATES = ("p", "u1", "rz", "rx", "ry", "rzz", "rxx", "ryy", "rzx", "cp")
 "One-angle gates $e^{-i\\theta G}$ whose generator's eigenvalue gaps are 0 or 1: frequencies {-1, 0, 1} in the angle."
 
