@@ -20,8 +20,9 @@ from scipy import stats
 # %% auto #0
 __all__ = ['PALETTE', 'statevector_state_fn', 'circuit_state_fn', 'haar_state_fn', 'haar_fidelity_log_bins', 'haar_kl_floor',
            'pair_fidelities', 'expressibility', 'single_qubit_purities', 'meyer_wallach', 'entangling_capability',
-           'summarize', 'fmt_mean_std', 'paired_test', 'curve_band', 'plot_band', 'set_style', 'save_figure',
-           'to_markdown', 'save_table']
+           'summarize', 'fmt_mean_std', 'paired_test', 'cluster_bootstrap_ci', 'paired_differences',
+           'clustered_paired_test', 'holm', 'friedman_test', 'log_auc', 'curve_band', 'plot_band', 'set_style',
+           'save_figure', 'to_markdown', 'save_table']
 
 # %% ../nbs/08_analysis.ipynb #71b94480
 def _circuit_params(circuit, params):
@@ -334,6 +335,100 @@ def paired_test(a, b, confidence: float = 0.95) -> dict:
                          f'{2 / 2 ** k:.4g}, so it cannot reach 0.05 whatever the effect')
     return dict(t=t, p_t=p_t, w=w, p_wilcoxon=p_w, mean_diff=s['mean'],
                 ci_diff=(s['ci_low'], s['ci_high']), n=n, note='; '.join(notes))
+
+# %% ../nbs/08_analysis.ipynb #5933a8a5
+def cluster_bootstrap_ci(values, clusters, confidence: float = 0.95, n_boot: int = 10_000, seed: int = 0) -> dict:
+    """Mean of `values` and a percentile bootstrap CI that resamples whole `clusters` (one label per value).
+    Keys: mean, ci_low, ci_high, n, n_clusters (CI NaN with fewer than 2 clusters)."""
+    if not 0 < confidence < 1: raise ValueError(f'confidence must be in (0, 1), got {confidence!r}')
+    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 100:
+        raise ValueError(f'n_boot must be an int >= 100, got {n_boot!r}')
+    v = _as_values(values)
+    labels = np.asarray(list(clusters), dtype=object)
+    if labels.shape != v.shape:
+        raise ValueError(f'clusters must give one label per value: {labels.size} labels for {v.size} values')
+    _, inv = np.unique(labels.astype(str), return_inverse=True)
+    sums, sizes = np.bincount(inv, weights=v), np.bincount(inv).astype(np.float64)
+    g, mean = len(sums), float(v.mean())
+    if g < 2: return dict(mean=mean, ci_low=float('nan'), ci_high=float('nan'), n=v.size, n_clusters=g)
+    idx = np.random.default_rng(seed).integers(0, g, size=(n_boot, g))
+    boot = sums[idx].sum(1) / sizes[idx].sum(1)
+    lo, hi = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return dict(mean=mean, ci_low=float(lo), ci_high=float(hi), n=v.size, n_clusters=g)
+
+# %% ../nbs/08_analysis.ipynb #c6508f0e
+def paired_differences(runs: pd.DataFrame, by: str, a, b, value: str = 'test_acc',
+                       keys: Sequence[str] = ('split', 'seed')) -> pd.DataFrame:
+    """Rows of `runs` with `runs[by] == a` and `== b` matched on `keys`: a DataFrame of the keys, `a`, `b` and
+    `diff = a - b` (of column `value`). Raises when a key has no partner or appears twice in a group."""
+    keys = list(keys)
+    missing = [c for c in [by, value, *keys] if c not in runs.columns]
+    if missing: raise ValueError(f'runs has no column(s) {missing}; it has {list(runs.columns)}')
+    sides = {}
+    for name, lab in (('a', a), ('b', b)):
+        g = runs[runs[by] == lab]
+        if g.empty: raise ValueError(f'no runs with {by} == {lab!r}; values present: {sorted(map(str, runs[by].unique()))}')
+        if g.duplicated(keys).any():
+            raise ValueError(f'{by} == {lab!r} has several runs for the same {keys}; filter the table to one method/size first')
+        sides[name] = g.set_index(keys)[value]
+    ja, jb = set(sides['a'].index), set(sides['b'].index)
+    if ja != jb:
+        raise ValueError(f'{by} == {a!r} and {b!r} are not paired: {len(ja - jb)} key(s) only in the first '
+                         f'({sorted(ja - jb)[:3]}...), {len(jb - ja)} only in the second')
+    out = pd.DataFrame({'a': sides['a'], 'b': sides['b'].reindex(sides['a'].index)}).sort_index().reset_index()
+    out['diff'] = out['a'] - out['b']
+    return out
+
+# %% ../nbs/08_analysis.ipynb #4762bc1a
+def clustered_paired_test(diff, clusters, confidence: float = 0.95, n_boot: int = 10_000, seed: int = 0) -> dict:
+    """Paired differences `diff` grouped by `clusters` (splits): mean_diff, its cluster-bootstrap CI (ci_low,
+    ci_high), `p` of a two-sided one-sample t-test on the per-cluster mean differences, n and n_clusters."""
+    d = _as_values(diff, 'diff')
+    ci = cluster_bootstrap_ci(d, clusters, confidence, n_boot, seed)
+    labels = np.asarray(list(clusters), dtype=object).astype(str)
+    cm = np.array([d[labels == k].mean() for k in np.unique(labels)])
+    p = float(stats.ttest_1samp(cm, 0.0).pvalue) if len(cm) >= 2 and np.ptp(cm) > 0 else float('nan')
+    return dict(mean_diff=ci['mean'], ci_low=ci['ci_low'], ci_high=ci['ci_high'], p=p,
+                n=ci['n'], n_clusters=ci['n_clusters'])
+
+# %% ../nbs/08_analysis.ipynb #d559cde7
+def holm(pvalues) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control) of `pvalues`, in their order.
+    NaN entries (tests that could not be run) stay NaN and do not count in the family size."""
+    p = np.asarray(pvalues, dtype=np.float64).ravel()
+    if p.size == 0: return p
+    ok = ~np.isnan(p)
+    if ((p[ok] < 0) | (p[ok] > 1)).any(): raise ValueError(f'p-values must lie in [0, 1], got {p[ok].tolist()}')
+    out, q = np.full(p.size, np.nan), p[ok]
+    m, order = q.size, np.argsort(q, kind='stable')
+    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * q[order]))
+    res = np.empty(m); res[order] = adj
+    out[ok] = res
+    return out
+
+# %% ../nbs/08_analysis.ipynb #64182906
+def friedman_test(data) -> dict:
+    """Friedman's test of `data` (rows: blocks such as seeds; columns: k >= 3 treatments measured on every block;
+    a DataFrame or 2-D array). Keys: statistic, p, n_blocks, k, mean_ranks (column -> mean rank, 1 = smallest)."""
+    df = pd.DataFrame(data)
+    if df.ndim != 2 or df.shape[1] < 3 or df.shape[0] < 2:
+        raise ValueError(f'friedman_test needs at least 2 blocks (rows) and 3 treatments (columns), got shape {df.shape}')
+    if df.isna().any().any():
+        raise ValueError('data has missing values: every treatment must be measured on every block (drop incomplete blocks)')
+    r = stats.friedmanchisquare(*[df[c].to_numpy(dtype=np.float64) for c in df.columns])
+    ranks = df.rank(axis=1).mean()
+    return dict(statistic=float(r.statistic), p=float(r.pvalue), n_blocks=int(df.shape[0]), k=int(df.shape[1]),
+                mean_ranks={str(c): float(v) for c, v in ranks.items()})
+
+# %% ../nbs/08_analysis.ipynb #bc697555
+def log_auc(params, scores, lo: float, hi: float, n_grid: int = 200) -> float:
+    "Mean of the piecewise-linear curve of `scores` against log10(`params`) over [lo, hi] (constant beyond its ends)."
+    x, y = np.asarray(params, dtype=np.float64), _as_values(scores, 'scores')
+    if x.shape != y.shape: raise ValueError(f'params and scores must have the same length, got {x.size} and {y.size}')
+    if not (0 < lo < hi) or (x <= 0).any(): raise ValueError(f'need 0 < lo < hi and positive params, got lo={lo}, hi={hi}')
+    order = np.argsort(x, kind='stable')
+    grid = np.linspace(np.log10(lo), np.log10(hi), n_grid)
+    return float(np.interp(grid, np.log10(x[order]), y[order]).mean())
 
 # %% ../nbs/08_analysis.ipynb #ef085362
 def _history_frame(h, key, i):

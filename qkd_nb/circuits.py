@@ -16,7 +16,8 @@ from qiskit.circuit.library.standard_gates import get_standard_gate_name_mapping
 from qiskit.quantum_info import SparsePauliOp
 
 # %% auto #0
-__all__ = ['ENTANGLEMENTS', 'SU2_GATES', 'z_observables', 'resolve_observables', 'PQCConfig', 'PQC', 'build_pqc', 'compose_pqc']
+__all__ = ['ENTANGLEMENTS', 'SU2_GATES', 'z_observables', 'resolve_observables', 'PQCConfig', 'PQC', 'build_pqc', 'compose_pqc',
+           'strip_entanglers', 'encoding_gates']
 
 # %% ../nbs/02_circuits.ipynb #9e57cb2a
 ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "sca", "pairwise")
@@ -205,3 +206,47 @@ def compose_pqc(feature_map: QuantumCircuit, ansatz: QuantumCircuit, observables
     cfg = PQCConfig(n_qubits=n, fm_paulis=("Z",), observables=observables)
     return PQC(qc, list(feature_map.parameters), list(ansatz.parameters),
                resolve_observables(observables, n), cfg, feature_map, ansatz)
+
+# %% ../nbs/02_circuits.ipynb #e0b6826f
+def strip_entanglers(pqc: PQC) -> PQC:
+    """`pqc` with every gate on two or more qubits removed (a product-state circuit with the same inputs,
+    weights and observables). Raises if a parameter lived only in removed gates."""
+    if not isinstance(pqc, PQC): raise TypeError(f"pqc must be a PQC (from build_pqc), got {type(pqc).__name__}")
+    def strip(qc):
+        out = QuantumCircuit(qc.num_qubits, name=f"{qc.name}_no_ent")
+        for ins in qc.data:
+            if len(ins.qubits) < 2: out.append(ins.operation, [qc.find_bit(q).index for q in ins.qubits])
+        return out
+    qc = strip(pqc.circuit)
+    lost = set(pqc.input_params) | set(pqc.weight_params)
+    lost -= set(qc.parameters)
+    if lost:
+        raise ValueError(f"parameters {sorted(p.name for p in lost)} appear only in multi-qubit gates; removing them "
+                         "would drop inputs or weights, so this circuit has no entanglement-free twin")
+    return PQC(qc, list(pqc.input_params), list(pqc.weight_params), list(pqc.observables), pqc.cfg,
+               strip(pqc.feature_map) if pqc.feature_map is not None else None,
+               strip(pqc.ansatz) if pqc.ansatz is not None else None)
+
+# %% ../nbs/02_circuits.ipynb #f2816b93
+_SPECTRAL_GATES = ("p", "u1", "rz", "rx", "ry", "rzz", "rxx", "ryy", "rzx", "cp")
+"One-angle gates $e^{-i\\theta G}$ whose generator's eigenvalue gaps are 0 or 1: frequencies {-1, 0, 1} in the angle."
+
+
+def encoding_gates(pqc: PQC) -> list[tuple]:
+    """The data-encoding gates of `pqc`, in circuit order: `(name, qubits, angle)` with `angle` the gate's
+    ParameterExpression of the inputs. Each contributes frequencies {-1, 0, +1} in its angle."""
+    if not isinstance(pqc, PQC): raise TypeError(f"pqc must be a PQC (from build_pqc), got {type(pqc).__name__}")
+    ins_set, w_set, out = set(pqc.input_params), set(pqc.weight_params), []
+    for ins in pqc.circuit.data:
+        op = ins.operation
+        ps = set().union(*[getattr(a, "parameters", set()) for a in op.params]) if op.params else set()
+        if not ps & ins_set: continue
+        qubits = tuple(pqc.circuit.find_bit(q).index for q in ins.qubits)
+        if op.name not in _SPECTRAL_GATES or len(op.params) != 1:
+            raise ValueError(f"input-dependent gate {op.name!r} on qubits {qubits} is not a one-angle rotation with a "
+                             f"known spectrum; supported: {_SPECTRAL_GATES}")
+        if ps & w_set:
+            raise ValueError(f"gate {op.name!r} on qubits {qubits} mixes inputs and weights in its angle {op.params[0]}; "
+                             "its spectrum is not a function of the inputs alone")
+        out.append((op.name, qubits, op.params[0]))
+    return out

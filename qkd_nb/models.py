@@ -15,7 +15,7 @@ from torch import nn
 
 # %% auto #0
 __all__ = ['count_params', 'quantum_params', 'model_bytes', 'param_report', 'compression_ratio', 'Teacher', 'make_teacher',
-           'mlp_param_count', 'ClassicalStudent']
+           'mlp_param_count', 'ClassicalStudent', 'effective_params']
 
 # %% ../nbs/01_models.ipynb #1e3424ce
 def _check_module(m, what='model'):
@@ -217,3 +217,48 @@ class ClassicalStudent(nn.Module):
                 f"{n_params} parameters within {tol:.0%}: nearest are {near}; the smallest possible has {count(1)}. "
                 "Change the target, depth or feature_dim, or loosen tol.")
         return cls(n_features, n_classes, hidden=(best,) * depth, feature_dim=feature_dim, activation=activation)
+
+# %% ../nbs/01_models.ipynb #a5f823ff
+def _logit_jacobian_chunks(model: nn.Module, x: torch.Tensor, params: list, chunk: int = 128):
+    "Yield row blocks of the Jacobian of `model(x)[0]` (flattened) w.r.t. `params` (one column per scalar)."
+    logits = model(x)[0].reshape(-1)
+    for i in range(0, logits.numel(), chunk):
+        rows = torch.eye(logits.numel(), dtype=logits.dtype, device=logits.device)[i:i + chunk]
+        gs = torch.autograd.grad(logits, params, grad_outputs=rows, is_grads_batched=True,
+                                 retain_graph=True, allow_unused=True)
+        yield torch.cat([(g if g is not None else torch.zeros(len(rows), *p.shape, dtype=p.dtype, device=p.device))
+                         .reshape(len(rows), -1) for g, p in zip(gs, params)], 1)
+
+
+def effective_params(model: nn.Module, x: torch.Tensor | None = None, n_inputs: int = 64, seed: int = 0,
+                     rtol: float = 1e-5, max_rank_params: int = 4096) -> dict:
+    """Trainable parameters of `model` on which its logits depend, from the Jacobian at inputs `x`
+    (default: `n_inputs` standard-normal rows, seeded). Keys: trainable, effective, dead (names like
+    'quantum.weight[20]'), jacobian_rank (None above `max_rank_params` parameters), n_rows."""
+    _check_module(model)
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    if not named: return dict(trainable=0, effective=0, dead=[], jacobian_rank=0, n_rows=0)
+    if not 0 < rtol < 1: raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
+    dtype, dev = named[0][1].dtype, named[0][1].device
+    if x is None:
+        n_in = getattr(model, 'n_features', None)
+        if n_in is None: raise ValueError("the model has no n_features attribute: pass inputs x of shape (B, D)")
+        g = torch.Generator().manual_seed(int(seed))
+        x = torch.randn(_pos_int(n_inputs, 'n_inputs'), n_in, generator=g, dtype=torch.float64)
+    if not isinstance(x, torch.Tensor) or x.ndim != 2: raise ValueError("x must be a (B, D) tensor of inputs")
+    x = x.to(dtype=dtype, device=dev)
+    params, keep = [p for _, p in named], model.training
+    total = sum(p.numel() for p in params)
+    model.eval()
+    try:
+        blocks, sq = [], torch.zeros(total, dtype=dtype, device=dev)
+        for J in _logit_jacobian_chunks(model, x, params):
+            sq += (J ** 2).sum(0)
+            if total <= max_rank_params: blocks.append(J)
+    finally: model.train(keep)
+    norm = sq.sqrt()
+    dead_mask = norm <= rtol * norm.max() if norm.max() > 0 else torch.ones_like(norm, dtype=torch.bool)
+    names = [f'{n}[{i}]' if p.numel() > 1 else n for n, p in named for i in range(p.numel())]
+    dead = [nm for nm, d in zip(names, dead_mask.tolist()) if d]
+    rank = int(torch.linalg.matrix_rank(torch.cat(blocks).double())) if blocks else None
+    return dict(trainable=total, effective=total - len(dead), dead=dead, jacobian_rank=rank, n_rows=int(x.shape[0]))
