@@ -373,6 +373,12 @@ class _Dense:
         m = self.matrix(ax, aw)
         return _apply_matrix(state, m.conj().transpose(-1, -2) if inverse else m, self.qubits, self.n)
 
+    def full_T(self, ax, aw):
+        "The gate's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
+        eye = torch.eye(2 ** self.n, dtype=self.cd, device=ax.device)[None]
+        K = self.apply(eye, ax, aw)
+        return K[0] if K.shape[0] == 1 else K
+
 
 def _apply_block(state, K, lo, c):
     """Apply (Nm, 2^c, 2^c) matrices on the contiguous qubits lo..lo+c-1 of state (N, M, D) as large
@@ -461,6 +467,7 @@ class _Layer:
             c = len(qs)
             self.chunks.append((lo, c, idx))
         self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None]
+        self.full_idx = [pos.get(q, L) for q in reversed(range(n))]   # most significant qubit first
         return self
 
     def matrices(self, ax, aw):
@@ -485,6 +492,16 @@ class _Layer:
         N = max(m.shape[0] for m in mats)
         return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
 
+    def full_T(self, ax, aw):
+        "The layer's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
+        mats = self.matrices(ax, aw).mT                       # kron of transposes = transpose of the kron
+        ms = torch.cat([mats, self.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)[:, self.full_idx]
+        K, N = ms[:, 0], ms.shape[0]
+        for j in range(1, self.n):
+            d = K.shape[-1]
+            K = (K.reshape(N, d, 1, d, 1) * ms[:, j].reshape(N, 1, 2, 1, 2)).reshape(N, 2 * d, 2 * d)
+        return K[0] if N == 1 else K
+
     def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
@@ -496,6 +513,28 @@ class _Layer:
                 K = (K.reshape(-1, d, 1, d, 1) * m.reshape(-1, 1, 2, 1, 2)).reshape(-1, 2 * d, 2 * d)
             state = _apply_block(state, K, lo, c)
         return state
+
+
+class _LayerStack:
+    """All single-qubit layers of a block: their 2x2 matrices in one vectorised pass (one expression per gate
+    type for the whole block), as identity-padded, transposed Kronecker factors for `_Program`."""
+
+    def __init__(self, layers, n, dtype, device):
+        merged = _Layer(n)
+        merged.gates = [g for l in layers for g in l.gates]
+        self.merged = merged.finalize(dtype, device)     # groups gates of the same type across the layers
+        where = {j: i for i, j in enumerate(j for js, *_ in merged.groups for j in js)}
+        G, idx, start = len(where), [], 0
+        for l in layers:
+            qpos = {g.qubits[0]: where[start + k] for k, g in enumerate(l.gates)}
+            idx.append([qpos.get(q, G) for q in reversed(range(n))]); start += len(l.gates)
+        self.idx = torch.as_tensor(idx, device=device)   # (n_layers, n): index into the matrices, G = identity
+
+    def factors(self, ax, aw):
+        "`(Nm, n_layers, n, 2, 2)`: each layer's transposed 2x2 matrices, most significant qubit first."
+        mats = self.merged.matrices(ax, aw).mT
+        ms = torch.cat([mats, self.merged.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)
+        return ms[:, self.idx]
 
 
 class _Static:
@@ -531,6 +570,129 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
+# %% ../nbs/03_simulator.ipynb #b8903a87
+def _kron(f):
+    "Kronecker product of factors `f (..., n, 2, 2)` (the first factor is the most significant qubit): `(..., D, D)`."
+    K = f[..., 0, :, :]
+    for j in range(1, f.shape[-3]):
+        d = K.shape[-1]
+        K = (K[..., :, None, :, None] * f[..., j, None, :, None, :]).reshape(*K.shape[:-2], 2 * d, 2 * d)
+    return K
+
+
+@functools.lru_cache(maxsize=None)
+def _unit_factors(n, dtype, device):
+    "For the gradient of `_kron`: `keep (4n, n, 1, 1)` zero at factor j of row 4j+rc, `E (4n, n, 2, 2)` the unit matrix E_rc there."
+    keep, E = torch.ones(4 * n, n, 1, 1, dtype=dtype), torch.zeros(4 * n, n, 2, 2, dtype=dtype)
+    for j in range(n):
+        for rc in range(4):
+            keep[4 * j + rc, j] = 0; E[4 * j + rc, j, rc // 2, rc % 2] = 1
+    return keep.to(device), E.to(device)
+
+
+def _kron_grad(f, GK, max_elems=2 ** 22):
+    "Gradient of `_kron(f)` for factors `f (Nm, n, 2, 2)` given `GK = dL/dK (Nm, D, D)`: `(Nm, n, 2, 2)`."
+    Nm, n = f.shape[0], f.shape[1]
+    keep, E = _unit_factors(n, f.dtype, f.device)
+    per = max(1, max_elems // (4 * n * GK.shape[-1] ** 2))
+    out = []
+    for i in range(0, Nm, per):                      # rows in chunks: 4n Kronecker products per row
+        Kb = _kron(f[i:i + per, None] * keep + E)   # (rows, 4n, D, D)
+        out.append((GK[i:i + per, None] * Kb.conj()).sum((-2, -1)))
+    return torch.cat(out).reshape(Nm, n, 2, 2)
+
+# %% ../nbs/03_simulator.ipynb #c3113cee
+def _bcast_sum(g, like):
+    "Sum the gradient `g` over the broadcast leading (batch) dimension down to the shape of `like`."
+    return g.sum(0, keepdim=True) if like.shape[0] == 1 and g.shape[0] != 1 else g
+
+
+class _Program(torch.autograd.Function):
+    """A fixed instruction list on states `(N, D)` as one autograd node with a hand-written backward.
+    `plan[k] = (kind, src, inv, t, l)`: `t` indexes the tensors; `'phase'`: real phases `(1|N, D)`, then
+    the permutation `src` (inverse `inv`) or none; `'perm'`: the permutation only; `'mat'`: `(D, D)` or
+    `(N, D, D)`, applied as `psi @ M`; `'kron'`: layer `l` of factors `(Nm, n_layers, n, 2, 2)`."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(psi, plan, *ts):
+        keep, psi = [], psi.view_as(psi)               # what backward needs: computed tensors (or views) only
+        for kind, src, inv, t, l in plan:
+            if kind == 'perm':
+                psi = psi[..., src]; continue
+            if kind == 'phase':
+                e = torch.polar(torch.ones_like(ts[t]), ts[t])
+                psi = psi * e
+                keep += [psi, e]                       # the state after the phase, and the phase factor
+                if src is not None: psi = psi[..., src]
+                continue
+            M = ts[t].view_as(ts[t]) if kind == 'mat' else _kron(ts[t][:, l])
+            if M.ndim == 3 and M.shape[0] == 1: M = M[0]
+            keep += [psi, M]                           # the state before the matrix, and the matrix
+            psi = psi @ M if M.ndim == 2 else (psi[..., None, :] @ M)[..., 0, :]
+        if any(psi is k for k in keep): psi = psi.clone()   # the output must not be a saved (non-differentiable) tensor
+        return (psi, *keep)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.plan, ctx.n_ts = inputs[1], len(inputs) - 2
+        ctx.save_for_backward(*inputs[2:], *output[1:])
+        ctx.mark_non_differentiable(*output[1:])
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        saved = ctx.saved_tensors
+        ts, keep = saved[:ctx.n_ts], list(saved[ctx.n_ts:])
+        grads, kgrads = [None] * ctx.n_ts, {}
+        def acc(t, val):
+            grads[t] = val if grads[t] is None else grads[t] + val
+        for kind, src, inv, t, l in reversed(ctx.plan):
+            if kind == 'perm':
+                g = g[..., inv]; continue
+            if kind == 'phase':
+                e = keep.pop(); a = keep.pop()         # a = psi * e (before the permutation)
+                if inv is not None: g = g[..., inv]
+                acc(t, _bcast_sum((g * a.conj()).imag, ts[t]))
+                g = g * e.conj()
+                continue
+            M = keep.pop(); a = keep.pop()             # a = the state before the matrix
+            if M.ndim == 2:
+                GM = a.reshape(-1, a.shape[-1]).mH @ g.reshape(-1, g.shape[-1])
+                g = g @ M.mH
+            else:
+                GM = a.conj()[..., :, None] * g[..., None, :]
+                g = (g[..., None, :] @ M.mH)[..., 0, :]
+            if kind == 'mat': acc(t, _bcast_sum(GM, ts[t]) if ts[t].ndim == 3 else GM)
+            else:
+                F = ts[t]
+                GM = GM.reshape(-1, *GM.shape[-2:])
+                if F.shape[0] == 1 and GM.shape[0] != 1: GM = GM.sum(0, keepdim=True)
+                per_layer = kgrads.setdefault(t, {})
+                gf = _kron_grad(F[:, l], GM)
+                per_layer[l] = gf if l not in per_layer else per_layer[l] + gf
+        for t, per_layer in kgrads.items():              # out of place (vmap): one slice per layer
+            F = ts[t]
+            grads[t] = torch.stack([per_layer.get(l, torch.zeros_like(F[:, l])) for l in range(F.shape[1])], 1)
+        return (None, None, *grads)
+
+# %% ../nbs/03_simulator.ipynb #7595a146
+class _DiagReadout(torch.autograd.Function):
+    "`|psi|^2 @ W` (psi `(N, D)` complex, W `(D, n_obs)` real) as one autograd node."
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(psi, W):
+        return torch.view_as_real(psi).square().sum(-1) @ W
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, gy):
+        psi, W = ctx.saved_tensors
+        return 2 * psi * (gy @ W.mT), None
+
 # %% ../nbs/03_simulator.ipynb #f53cbbf8
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
@@ -555,7 +717,7 @@ class CompiledCircuit(torch.nn.Module):
 
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, dtype=torch.float32, device='cpu', fuse_max_qubits: int = 10,
-                 max_memory: int = None):
+                 max_memory: int = None, fast_max_qubits: int = 5):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f'dtype must be torch.float32 or torch.float64, got {dtype}')
@@ -574,7 +736,7 @@ class CompiledCircuit(torch.nn.Module):
             raise ValueError(f'circuit parameters {missing} are neither in input_params nor in weight_params; '
                              'every parameter must be one or the other')
         self.n_inputs, self.n_weights = len(self.input_params), len(self.weight_params)
-        self.fuse_max, self.max_memory = 2 ** fuse_max_qubits, max_memory
+        self.fuse_max, self.max_memory, self.fast_max_qubits = 2 ** fuse_max_qubits, max_memory, fast_max_qubits
         self.device = torch.device(device)
         self._compile(circuit)
         if observables is None:
@@ -689,6 +851,7 @@ class CompiledCircuit(torch.nn.Module):
             psi = self.ops[self._lead].apply(psi, z, z)
             self._lead += 1
         self._psi0 = psi
+        self._plan = self._fast_plan() if self.n_qubits <= self.fast_max_qubits else None
         cd = _complex_of(dt)
         self._obs_t = []
         for x, W in self._obs_groups:
@@ -698,6 +861,43 @@ class CompiledCircuit(torch.nn.Module):
                 xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
                 self._obs_t.append((xs, torch.as_tensor(W, dtype=cd, device=dev)))
         return self
+
+    def _fast_plan(self):
+        "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
+        steps, makers = [], []
+
+        def tensor(make):
+            makers.append(make); return len(makers) - 1
+
+        def add(op):
+            if isinstance(op, _Mono):
+                t = op.t
+                if op.has_phase: steps.append(('phase', t['src'], t['inv'], tensor(op.phase), None, op.dep))
+                elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
+            elif isinstance(op, _Static) and op.R is not None:
+                steps.append(('mat', None, None, tensor(lambda ax, aw, R=op.R: R), None, 'c'))
+            elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
+                layers = [o for o in op.ops if isinstance(o, _Layer)]
+                ti = tensor(_LayerStack(layers, self.n_qubits, self.real_dtype, self.device).factors) if layers else None
+                for o in op.ops:
+                    if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
+                    else: add(o)
+            else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
+        for op in self.ops[self._lead:]: add(op)
+        return steps, makers
+
+    def _run_fast(self, ax, aw, probabilities_only=False):
+        "Final states `(N, D)` by the one-node path; `probabilities_only` drops trailing phases (they do not change |psi|^2)."
+        steps, makers = self._plan
+        if probabilities_only:
+            k = len(steps)
+            while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1
+            kept = {s[5] for s in steps[:k]}
+            if all(s[5] in kept or s[5] == 'c' for s in steps[k:]):   # keep every input and weight on the tape
+                steps = steps[:k] + [('perm', s[1], s[2], None, None, 'c') for s in steps[k:] if s[1] is not None]
+        used, empty = {s[3] for s in steps}, ax.new_zeros(0)
+        ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
+        return _Program.apply(self._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
 
     def _apply(self, fn, recurse=True):  # keep compiled tensors in step with module.to(...) / .double()
         super()._apply(fn, recurse)
@@ -763,9 +963,9 @@ class CompiledCircuit(torch.nn.Module):
 
     def run(self, ax, aw):
         "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
-        cd = _complex_of(self.real_dtype)
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
+        if self._plan is not None: return self._run_fast(ax, aw).expand(B, -1)
         state = self._psi0
         for op in self.ops[self._lead:]:
             state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
@@ -793,6 +993,10 @@ class CompiledCircuit(torch.nn.Module):
 
     def forward(self, x, w=None):
         ax, aw = self.angles(x, w)
+        if self._plan is not None and len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # diagonal observables
+            B = max(ax.shape[0], aw.shape[0])
+            self._memory_check(B)
+            return _DiagReadout.apply(self._run_fast(ax, aw, probabilities_only=True), self._obs_t[0][1]).expand(B, -1)
         return self.expval(self.run(ax, aw))
 
     def state(self, x, w=None):
