@@ -161,6 +161,44 @@ def _polynomial_form(e, params):
     return _polynomial_template(str(canon.sympify()), len(params))
 
 
+class _Poly(torch.autograd.Function):
+    """Polynomials `mono(v) @ C + c0` of the columns of `v (N, n_vars)` as one autograd node: `mono[:, k]` is
+    the product of the columns `idx[k, :]` (index `n_vars` is the constant 1). Evaluated in float64, reduced
+    mod `period` when given and returned in `v`'s dtype; backward by the product rule, as matrix products
+    with the one-hot matrices `S[d]` (`S[d][k, idx[k, d]] = 1`)."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(v, idx, S, C, c0, period):
+        v1 = torch.cat([v.double(), v.new_ones(v.shape[:-1] + (1,), dtype=torch.float64)], -1)
+        cols = [v1[..., idx[:, d]] for d in range(idx.shape[1])]
+        mono = cols[0]
+        for c in cols[1:]: mono = mono * c
+        out = mono @ C + c0
+        if period is not None: out = torch.remainder(out, period)
+        return (out.to(v.dtype), *cols)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[2], inputs[3], *output[1:])
+        ctx.mark_non_differentiable(*output[1:])
+        ctx.set_materialize_grads(False)
+        ctx.dtype = inputs[0].dtype
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        if g is None: return (None,) * 6
+        S, C, *cols = ctx.saved_tensors
+        gm = g.double() @ C.mT
+        gv = 0
+        for d in range(len(cols)):                   # d mono / d column d = product of the other columns
+            other = gm
+            for e, c in enumerate(cols):
+                if e != d: other = other * c
+            gv = gv + other @ S[d]
+        return gv[..., :-1].to(ctx.dtype), None, None, None, None, None
+
+
 class _AngleMap:
     """All symbolic gate angles of one kind as polynomials of the parameters, evaluated at once:
     `angles = monomials(v) @ C + c0`, one gather/product and one matmul for every gate."""
@@ -189,17 +227,38 @@ class _AngleMap:
         for i, s, c in terms: C[i, s] += c
         self.idx, self.C, self.deg = idx, C, deg
         self.linear = deg == 1
+        S = np.zeros((deg, len(monos), self.n_vars + 1))
+        for d in range(deg): S[d, np.arange(len(monos)), idx[:, d]] = 1
+        self.S = S
+        self.uses = sorted({int(i) for i in idx.ravel() if i < self.n_vars} | {c for _, cs, _ in self.fallback for c in cs})
+        # every angle is one variable itself (an ansatz's weights): the angles are a column selection, no arithmetic
+        single = deg == 1 and not self.fallback and not np.any(self.const) and len(monos) == len(exprs) and \
+            np.array_equal(np.abs(C) > 0, np.eye(len(monos), len(exprs), dtype=bool)) and np.all(C[np.abs(C) > 0] == 1)
+        self.select = _cols(idx[:, 0]) if single else None
 
-    def tensors(self, dtype, device):
-        return dict(idx=torch.as_tensor(self.idx, device=device), C=torch.as_tensor(self.C, dtype=dtype, device=device),
-                    c0=torch.as_tensor(self.const, dtype=dtype, device=device))
+    def tensors(self, dtype, device, n_cols=None):
+        "The tensors `__call__` needs; `n_cols < n_vars`: v will hold only the first `n_cols` variables (the rest unused)."
+        idx, S = self.idx, self.S
+        if n_cols is not None and n_cols < self.n_vars:
+            assert all(c < n_cols for c in self.uses), 'a variable beyond n_cols is used'
+            idx = np.where(idx == self.n_vars, n_cols, idx)
+            S = np.concatenate([S[:, :, :n_cols], S[:, :, self.n_vars:]], 2)
+        return dict(idx=torch.as_tensor(idx, device=device), C=torch.as_tensor(self.C, dtype=dtype, device=device),
+                    c0=torch.as_tensor(self.const, dtype=dtype, device=device), S=torch.as_tensor(S, dtype=dtype, device=device))
 
-    def __call__(self, v, t):
-        "v: (N, n_vars) -> angles (N, n_slots)."
+    def __call__(self, v, t, period=None):
+        """v: (N, n_vars) -> angles (N, n_slots), evaluated in float64, reduced mod `period` when given, returned
+        in v's dtype. Polynomials are one autograd node (`_Poly`); other expressions are torch expressions."""
         N = v.shape[0]
         if self.n_slots == 0: return v.new_zeros(N, 0)
+        if self.select is not None:                    # exact: the angles are variables of v's dtype already
+            sel = self.select if isinstance(self.select, slice) else self.select.to(v.device)
+            return v if sel == slice(0, v.shape[1]) else v[:, sel]
+        if not self.fallback and t['C'].shape[0]:
+            return _Poly.apply(v, t['idx'], t['S'], t['C'], t['c0'], period)[0]
+        vd = v.double()
         if t['C'].shape[0]:
-            v1 = torch.cat([v, v.new_ones(N, 1)], 1)
+            v1 = torch.cat([vd, vd.new_ones(N, 1)], 1)
             mono = v1[:, t['idx'][:, 0]]
             for d in range(1, self.deg): mono = mono * v1[:, t['idx'][:, d]]
             out = mono @ t['C'] + t['c0']
@@ -208,8 +267,8 @@ class _AngleMap:
         if self.fallback:
             out = out.clone()
             for s, cols, f in self.fallback:
-                out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
-        return out
+                out[:, s] = out[:, s] + f(*[vd[:, c] for c in cols])
+        return (out if period is None else torch.remainder(out, period)).to(v.dtype)
 
 # %% ../nbs/03_simulator.ipynb #d6f63324
 def _monomial_form(m, tol=1e-12):
@@ -515,6 +574,29 @@ class _Layer:
         return state
 
 
+class _PhaseTable:
+    """The phases of several `_Mono`s side by side, `(N, k * D)`: `ax @ Ax + aw @ Aw + c`, one matrix product
+    per kind of angle for all of them (for `_Program`, which takes slice `l` for the l-th)."""
+
+    def __init__(self, monos, n_x, n_w, D, dtype, device):
+        k = len(monos)
+        Ax, Aw, c = torch.zeros(n_x, k * D, dtype=dtype), torch.zeros(n_w, k * D, dtype=dtype), torch.zeros(k * D, dtype=dtype)
+        for j, m in enumerate(monos):
+            t, sl = m.t, slice(j * D, (j + 1) * D)
+            if t['nx']: Ax[t['ix'] if isinstance(t['ix'], slice) else t['ix'].cpu(), sl] = t['Ax'].cpu()
+            if t['nw']: Aw[t['iw'] if isinstance(t['iw'], slice) else t['iw'].cpu(), sl] = t['Aw'].cpu()
+            c[sl] = t['c'].cpu()
+        self.Ax = Ax.to(device) if any(m.t['nx'] for m in monos) else None
+        self.Aw = Aw.to(device) if any(m.t['nw'] for m in monos) else None
+        self.c = c.to(device)[None]
+
+    def __call__(self, ax, aw):
+        ph = self.c
+        if self.Ax is not None: ph = ph + ax @ self.Ax
+        if self.Aw is not None: ph = ph + aw @ self.Aw
+        return ph
+
+
 class _LayerStack:
     """All single-qubit layers of a block: their 2x2 matrices in one vectorised pass (one expression per gate
     type for the whole block), as identity-padded, transposed Kronecker factors for `_Program`."""
@@ -611,22 +693,25 @@ class _Program(torch.autograd.Function):
     """A fixed instruction list on states `(N, D)` as one autograd node with a hand-written backward.
     `plan[k] = (kind, src, inv, t, l)`: `t` indexes the tensors; `'phase'`: real phases `(1|N, D)`, then
     the permutation `src` (inverse `inv`) or none; `'perm'`: the permutation only; `'mat'`: `(D, D)` or
-    `(N, D, D)`, applied as `psi @ M`; `'kron'`: layer `l` of factors `(Nm, n_layers, n, 2, 2)`."""
+    `(N, D, D)`, applied as `psi @ M`; `'kron'`: layer `l` of factors `(Nm, n_layers, n, 2, 2)` (all the
+    layers of one factor tensor are multiplied out at once, and differentiated at once)."""
     generate_vmap_rule = True
 
     @staticmethod
     def forward(psi, plan, *ts):
-        keep, psi = [], psi.view_as(psi)               # what backward needs: computed tensors (or views) only
+        keep, psi, D = [], psi.view_as(psi), psi.shape[-1]   # keep: what backward needs (computed tensors or views)
+        krons = {t: _kron(ts[t]) for t in {p[3] for p in plan if p[0] == 'kron'}}        # (Nm, n_layers, D, D)
+        phases = {t: torch.polar(torch.ones_like(ts[t]), ts[t]) for t in {p[3] for p in plan if p[0] == 'phase'}}
         for kind, src, inv, t, l in plan:
             if kind == 'perm':
                 psi = psi[..., src]; continue
             if kind == 'phase':
-                e = torch.polar(torch.ones_like(ts[t]), ts[t])
+                e = phases[t][..., l * D:(l + 1) * D]
                 psi = psi * e
                 keep += [psi, e]                       # the state after the phase, and the phase factor
                 if src is not None: psi = psi[..., src]
                 continue
-            M = ts[t].view_as(ts[t]) if kind == 'mat' else _kron(ts[t][:, l])
+            M = ts[t].view_as(ts[t]) if kind == 'mat' else krons[t][:, l]
             if M.ndim == 3 and M.shape[0] == 1: M = M[0]
             keep += [psi, M]                           # the state before the matrix, and the matrix
             psi = psi @ M if M.ndim == 2 else (psi[..., None, :] @ M)[..., 0, :]
@@ -638,41 +723,47 @@ class _Program(torch.autograd.Function):
         ctx.plan, ctx.n_ts = inputs[1], len(inputs) - 2
         ctx.save_for_backward(*inputs[2:], *output[1:])
         ctx.mark_non_differentiable(*output[1:])
+        ctx.set_materialize_grads(False)               # no zero gradients for the saved outputs
 
     @staticmethod
     def backward(ctx, g, *_):
+        if g is None: return (None,) * (2 + ctx.n_ts)  # the output's gradient is undefined (zero)
         saved = ctx.saved_tensors
         ts, keep = saved[:ctx.n_ts], list(saved[ctx.n_ts:])
-        grads, kgrads = [None] * ctx.n_ts, {}
-        def acc(t, val):
-            grads[t] = val if grads[t] is None else grads[t] + val
+        need = ctx.needs_input_grad[2:]
+        grads, gk, gp = [None] * ctx.n_ts, {}, {}     # gk[t][l]: dL/dK of layer l of factors t; gp[t][l]: dL/dphase
+        def acc(d, key, val): d[key] = val if d.get(key) is None else d[key] + val
         for kind, src, inv, t, l in reversed(ctx.plan):
             if kind == 'perm':
                 g = g[..., inv]; continue
             if kind == 'phase':
                 e = keep.pop(); a = keep.pop()         # a = psi * e (before the permutation)
                 if inv is not None: g = g[..., inv]
-                acc(t, _bcast_sum((g * a.conj()).imag, ts[t]))
+                if need[t]: acc(gp.setdefault(t, {}), l, _bcast_sum((g * a.conj()).imag, ts[t]))
                 g = g * e.conj()
                 continue
             M = keep.pop(); a = keep.pop()             # a = the state before the matrix
-            if M.ndim == 2:
-                GM = a.reshape(-1, a.shape[-1]).mH @ g.reshape(-1, g.shape[-1])
-                g = g @ M.mH
+            if need[t]:
+                GM = a.reshape(-1, a.shape[-1]).mH @ g.reshape(-1, g.shape[-1]) if M.ndim == 2 else \
+                    a.conj()[..., :, None] * g[..., None, :]
+            g = g @ M.mH if M.ndim == 2 else (g[..., None, :] @ M.mH)[..., 0, :]
+            if not need[t]: continue
+            if kind == 'mat':
+                GM = _bcast_sum(GM, ts[t]) if ts[t].ndim == 3 else GM
+                grads[t] = GM if grads[t] is None else grads[t] + GM
             else:
-                GM = a.conj()[..., :, None] * g[..., None, :]
-                g = (g[..., None, :] @ M.mH)[..., 0, :]
-            if kind == 'mat': acc(t, _bcast_sum(GM, ts[t]) if ts[t].ndim == 3 else GM)
-            else:
-                F = ts[t]
-                GM = GM.reshape(-1, *GM.shape[-2:])
-                if F.shape[0] == 1 and GM.shape[0] != 1: GM = GM.sum(0, keepdim=True)
-                per_layer = kgrads.setdefault(t, {})
-                gf = _kron_grad(F[:, l], GM)
-                per_layer[l] = gf if l not in per_layer else per_layer[l] + gf
-        for t, per_layer in kgrads.items():              # out of place (vmap): one slice per layer
+                if GM.ndim == 2: GM = GM[None]
+                elif ts[t].shape[0] == 1: GM = GM.sum(0, keepdim=True)
+                acc(gk.setdefault(t, {}), l, GM)
+        for t, per_slice in gp.items():              # out of place (vmap): one slice per phase
+            P, D = ts[t], g.shape[-1]
+            z = torch.zeros(P.shape[0], D, dtype=P.dtype, device=P.device)
+            grads[t] = torch.cat([per_slice.get(l, z) for l in range(P.shape[-1] // D)], -1)
+        for t, per_layer in gk.items():              # every layer of t at once (out of place, for vmap)
             F = ts[t]
-            grads[t] = torch.stack([per_layer.get(l, torch.zeros_like(F[:, l])) for l in range(F.shape[1])], 1)
+            z = torch.zeros(F.shape[0], 2 ** F.shape[2], 2 ** F.shape[2], dtype=F.dtype, device=F.device)
+            GK = torch.stack([per_layer.get(l, z) for l in range(F.shape[1])], 1)   # (Nm, n_layers, D, D)
+            grads[t] = _kron_grad(F.flatten(0, 1), GK.flatten(0, 1)).reshape(F.shape)
         return (None, None, *grads)
 
 # %% ../nbs/03_simulator.ipynb #7595a146
@@ -841,7 +932,9 @@ class CompiledCircuit(torch.nn.Module):
         dt, dev = self.real_dtype, self.device
         # angles are evaluated in float64 and reduced mod 4*pi (every supported gate is 4*pi-periodic):
         # feature-map angles like 2(pi - x)(pi - y) reach ~20 rad, too large for float32's resolution
-        self._xt, self._wt = self._xmap.tensors(torch.float64, dev), self._wmap.tensors(torch.float64, dev)
+        self._x_uses_w = any(c >= self.n_inputs for c in self._xmap.uses)
+        self._xt = self._xmap.tensors(torch.float64, dev, None if self._x_uses_w else self.n_inputs)
+        self._wt = self._wmap.tensors(torch.float64, dev)
         for op in self.ops:
             op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
         # the operations before the first parameter are constant: their result is the start state
@@ -864,7 +957,7 @@ class CompiledCircuit(torch.nn.Module):
 
     def _fast_plan(self):
         "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
-        steps, makers = [], []
+        steps, makers, monos, D = [], [], [], self.dim
 
         def tensor(make):
             makers.append(make); return len(makers) - 1
@@ -872,10 +965,14 @@ class CompiledCircuit(torch.nn.Module):
         def add(op):
             if isinstance(op, _Mono):
                 t = op.t
-                if op.has_phase: steps.append(('phase', t['src'], t['inv'], tensor(op.phase), None, op.dep))
+                if op.has_phase:                          # every phase goes into one table (slice l)
+                    monos.append(op); steps.append(('phase', t['src'], t['inv'], 0, len(monos) - 1, op.dep))
                 elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
             elif isinstance(op, _Static) and op.R is not None:
-                steps.append(('mat', None, None, tensor(lambda ax, aw, R=op.R: R), None, 'c'))
+                R = op.R
+                if steps and steps[-1][0] == 'phase' and steps[-1][1] is not None:   # fold the permutation into R
+                    R = R[steps[-1][2]]; steps[-1] = steps[-1][:1] + (None, None) + steps[-1][3:]
+                steps.append(('mat', None, None, tensor(lambda ax, aw, R=R: R), None, 'c'))
             elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
                 layers = [o for o in op.ops if isinstance(o, _Layer)]
                 ti = tensor(_LayerStack(layers, self.n_qubits, self.real_dtype, self.device).factors) if layers else None
@@ -883,7 +980,9 @@ class CompiledCircuit(torch.nn.Module):
                     if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
                     else: add(o)
             else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
+        makers.append(None)                               # tensor 0: the phase table
         for op in self.ops[self._lead:]: add(op)
+        makers[0] = _PhaseTable(monos, self._xmap.n_slots, self._wmap.n_slots, D, self.real_dtype, self.device) if monos else None
         return steps, makers
 
     def _run_fast(self, ax, aw, probabilities_only=False):
@@ -929,10 +1028,13 @@ class CompiledCircuit(torch.nn.Module):
         "Gate angles: `(ax (B, Sx) from inputs and weights, aw (Bw, Sw) from weights only)`."
         x, w = self._check(x, w)
         B = max(x.shape[0], w.shape[0])
-        v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1).double()
-        ax, aw = self._xmap(v, self._xt), self._wmap(w.double(), self._wt)
-        if self.real_dtype == torch.float64: return ax, aw
-        return torch.remainder(ax, 4 * math.pi).to(self.real_dtype), torch.remainder(aw, 4 * math.pi).to(self.real_dtype)
+        # float32 angles are reduced mod 4 pi in float64 first (every supported gate is 4 pi-periodic)
+        period = None if self.real_dtype == torch.float64 else 4 * math.pi
+        if self._x_uses_w:       # input-dependent angles that involve weights
+            v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1)
+        else:
+            v = x if x.shape[0] == B else x.expand(B, -1)
+        return self._xmap(v, self._xt, period), self._wmap(w, self._wt, period)
 
     def _memory_check(self, rows):
         per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
