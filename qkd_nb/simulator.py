@@ -89,7 +89,7 @@ def flatten_circuit(circuit: QuantumCircuit):
             qs = tuple(qubits)
             symbolic = any(isinstance(p, ParameterExpression) and p.parameters for p in op.params)
             ok_ctrl = _is_plain_controlled(op)
-            if ok_ctrl and not symbolic and op.num_qubits <= 3 and _has_matrix(op):
+            if ok_ctrl and not symbolic and (op.num_qubits <= 3 or name == 'unitary') and _has_matrix(op):
                 gates.append((op, qs)); continue
             if ok_ctrl and symbolic and (name in _DIAG_PARAM or name in _DENSE_1PARAM or name in _U_NAMES):
                 gates.append((op, qs)); continue
@@ -847,7 +847,8 @@ class CompiledCircuit(torch.nn.Module):
         xexprs, wexprs, self.gates = [], [], []
 
         def slot(e):
-            if not (isinstance(e, ParameterExpression) and e.parameters): return float(e)
+            if not (isinstance(e, ParameterExpression) and e.parameters):
+                return float(e) if np.ndim(e) == 0 else e     # a UnitaryGate's parameter is its matrix
             if {p.name for p in e.parameters} & in_names:
                 xexprs.append(e); return ('x', len(xexprs) - 1)
             wexprs.append(e); return ('w', len(wexprs) - 1)
