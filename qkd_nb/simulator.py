@@ -333,38 +333,42 @@ class _Mono:
                 if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
                     self.src = self.src[_replace_bits(g.qubits, idx, msrc)]
                     self.inv = _replace_bits(g.qubits, idx, np.argsort(msrc))[self.inv]
-            else:
-                c_full, a = 0.0, _lift(_DIAG_PARAM[g.name], g.qubits, idx)
+            else:   # symbolic diagonal gates: phase coefficients are multiples of 1/2, stored exactly as int8 (2 a)
+                c_full, a = 0.0, _lift(np.asarray(_DIAG_PARAM[g.name]) * 2, g.qubits, idx).astype(np.int8)
             if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
             if a is not None:
                 space, s = g.params[0]
                 r = self.rows[space]
-                r[s] = r.get(s, 0.0) + a[self.inv]
+                r[s] = a[self.inv] if s not in r else r[s] + a[self.inv]
+        self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
+        if not np.any(self.c): self.c = None
+        for sp in ('x', 'w'):   # one (slots, D) int8 table per kind of angle: D bytes per angle
+            slots = sorted(self.rows[sp])
+            self.rows[sp] = (slots, np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, D), np.int8))
 
     def finalize(self, dtype, device):
         if not hasattr(self, 'rows'): self._build()
         t = {}
         for sp in ('x', 'w'):
-            slots = sorted(self.rows[sp])
+            slots, A2 = self.rows[sp]
             t['i' + sp] = _cols(slots)
             if not isinstance(t['i' + sp], slice): t['i' + sp] = t['i' + sp].to(device)
             t['n' + sp] = len(slots)
-            A = np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, 2 ** self.n))
-            t['A' + sp] = torch.as_tensor(A, dtype=dtype, device=device)
-        t['c'] = torch.as_tensor(self.c, dtype=dtype, device=device)
+            t['A' + sp] = torch.as_tensor(A2, device=device)     # 2 x the phase per unit angle, int8
+        t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
         t['src'] = None if ident else torch.as_tensor(self.src, dtype=torch.long, device=device)
         t['inv'] = None if ident else torch.as_tensor(self.inv, dtype=torch.long, device=device)
         self.t = t
-        self.dep = 'x' if self.rows['x'] else ('w' if self.rows['w'] else 'c')
-        self.has_phase = self.dep != 'c' or bool(np.abs(self.c).max() > 0)
+        self.dep = 'x' if self.rows['x'][0] else ('w' if self.rows['w'][0] else 'c')
+        self.has_phase = self.dep != 'c' or self.c is not None
         return self
 
     def phase(self, ax, aw):
         t = self.t
         ph = t['c']
-        if t['nx']: ph = ph + ax[:, t['ix']] @ t['Ax']
-        if t['nw']: ph = ph + aw[:, t['iw']] @ t['Aw']
+        if t['nx']: ph = ph + (0.5 * ax[:, t['ix']]) @ t['Ax'].to(ax.dtype)   # a float copy only for the call
+        if t['nw']: ph = ph + (0.5 * aw[:, t['iw']]) @ t['Aw'].to(aw.dtype)
         return ph if ph.ndim == 2 else ph[None]
 
     def apply(self, state, ax, aw, inverse=False):
@@ -583,8 +587,8 @@ class _PhaseTable:
         Ax, Aw, c = torch.zeros(n_x, k * D, dtype=dtype), torch.zeros(n_w, k * D, dtype=dtype), torch.zeros(k * D, dtype=dtype)
         for j, m in enumerate(monos):
             t, sl = m.t, slice(j * D, (j + 1) * D)
-            if t['nx']: Ax[t['ix'] if isinstance(t['ix'], slice) else t['ix'].cpu(), sl] = t['Ax'].cpu()
-            if t['nw']: Aw[t['iw'] if isinstance(t['iw'], slice) else t['iw'].cpu(), sl] = t['Aw'].cpu()
+            if t['nx']: Ax[t['ix'] if isinstance(t['ix'], slice) else t['ix'].cpu(), sl] = 0.5 * t['Ax'].cpu().to(dtype)
+            if t['nw']: Aw[t['iw'] if isinstance(t['iw'], slice) else t['iw'].cpu(), sl] = 0.5 * t['Aw'].cpu().to(dtype)
             c[sl] = t['c'].cpu()
         self.Ax = Ax.to(device) if any(m.t['nx'] for m in monos) else None
         self.Aw = Aw.to(device) if any(m.t['nw'] for m in monos) else None
@@ -917,14 +921,19 @@ class CompiledCircuit(torch.nn.Module):
     def _compile_observables(self, observables):
         n, D = self.n_qubits, self.dim
         self.observables = [SparsePauliOp(o) if isinstance(o, (str, Pauli)) else o for o in observables]
-        groups = {}
-        bits_idx = np.arange(D)
+        groups = {}   # bit-flip pattern x -> [(z mask, factor, observable)]; the tables are built by to_device
         for j, o in enumerate(self.observables):
-            for x, z, f in _pauli_terms(o, n):
-                W = groups.setdefault(x, np.zeros((D, len(observables)), dtype=complex))
-                par = (np.bitwise_count(bits_idx & z) & 1).astype(np.int64)
-                W[:, j] += f * (1 - 2 * par)
+            for x, z, f in _pauli_terms(o, n): groups.setdefault(x, []).append((z, f, j))
         self._obs_groups = sorted(groups.items())
+
+    def _observable_table(self, terms, dtype):
+        "`W (D, n_obs)`: sum of factor * (-1)^popcount(b & z) over the terms of one flip group, built column by column."
+        W = torch.zeros(self.dim, len(self.observables), dtype=dtype)
+        bits = np.arange(self.dim)
+        for z, f, j in terms:
+            sign = torch.from_numpy((1 - 2 * (np.bitwise_count(bits & z) & 1)).astype(np.int8)).to(dtype)
+            W[:, j] += (f.real if not dtype.is_complex else f) * sign
+        return W
 
     def to_device(self, device=None, dtype=None):
         "Move the compiled tensors (torch modules' `.to` also works)."
@@ -948,12 +957,12 @@ class CompiledCircuit(torch.nn.Module):
         self._plan = self._fast_plan() if self.n_qubits <= self.fast_max_qubits else None
         cd = _complex_of(dt)
         self._obs_t = []
-        for x, W in self._obs_groups:
-            if x == 0 and np.abs(W.imag).max(initial=0) < 1e-15:
-                self._obs_t.append((None, torch.as_tensor(W.real, dtype=dt, device=dev)))
+        for x, terms in self._obs_groups:
+            if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
+                self._obs_t.append((None, self._observable_table(terms, dt).to(dev)))
             else:
                 xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
-                self._obs_t.append((xs, torch.as_tensor(W, dtype=cd, device=dev)))
+                self._obs_t.append((xs, self._observable_table(terms, cd).to(dev)))
         return self
 
     def _fast_plan(self):
