@@ -89,7 +89,7 @@ def flatten_circuit(circuit: QuantumCircuit):
             qs = tuple(qubits)
             symbolic = any(isinstance(p, ParameterExpression) and p.parameters for p in op.params)
             ok_ctrl = _is_plain_controlled(op)
-            if ok_ctrl and not symbolic and op.num_qubits <= 3 and _has_matrix(op):
+            if ok_ctrl and not symbolic and (op.num_qubits <= 3 or name == 'unitary') and _has_matrix(op):
                 gates.append((op, qs)); continue
             if ok_ctrl and symbolic and (name in _DIAG_PARAM or name in _DENSE_1PARAM or name in _U_NAMES):
                 gates.append((op, qs)); continue
@@ -161,6 +161,44 @@ def _polynomial_form(e, params):
     return _polynomial_template(str(canon.sympify()), len(params))
 
 
+class _Poly(torch.autograd.Function):
+    """Polynomials `mono(v) @ C + c0` of the columns of `v (N, n_vars)` as one autograd node: `mono[:, k]` is
+    the product of the columns `idx[k, :]` (index `n_vars` is the constant 1). Evaluated in float64, reduced
+    mod `period` when given and returned in `v`'s dtype; backward by the product rule, as matrix products
+    with the one-hot matrices `S[d]` (`S[d][k, idx[k, d]] = 1`)."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(v, idx, S, C, c0, period):
+        v1 = torch.cat([v.double(), v.new_ones(v.shape[:-1] + (1,), dtype=torch.float64)], -1)
+        cols = [v1[..., idx[:, d]] for d in range(idx.shape[1])]
+        mono = cols[0]
+        for c in cols[1:]: mono = mono * c
+        out = mono @ C + c0
+        if period is not None: out = torch.remainder(out, period)
+        return (out.to(v.dtype), *cols)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[2], inputs[3], *output[1:])
+        ctx.mark_non_differentiable(*output[1:])
+        ctx.set_materialize_grads(False)
+        ctx.dtype = inputs[0].dtype
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        if g is None: return (None,) * 6
+        S, C, *cols = ctx.saved_tensors
+        gm = g.double() @ C.mT
+        gv = 0
+        for d in range(len(cols)):                   # d mono / d column d = product of the other columns
+            other = gm
+            for e, c in enumerate(cols):
+                if e != d: other = other * c
+            gv = gv + other @ S[d]
+        return gv[..., :-1].to(ctx.dtype), None, None, None, None, None
+
+
 class _AngleMap:
     """All symbolic gate angles of one kind as polynomials of the parameters, evaluated at once:
     `angles = monomials(v) @ C + c0`, one gather/product and one matmul for every gate."""
@@ -189,17 +227,38 @@ class _AngleMap:
         for i, s, c in terms: C[i, s] += c
         self.idx, self.C, self.deg = idx, C, deg
         self.linear = deg == 1
+        S = np.zeros((deg, len(monos), self.n_vars + 1))
+        for d in range(deg): S[d, np.arange(len(monos)), idx[:, d]] = 1
+        self.S = S
+        self.uses = sorted({int(i) for i in idx.ravel() if i < self.n_vars} | {c for _, cs, _ in self.fallback for c in cs})
+        # every angle is one variable itself (an ansatz's weights): the angles are a column selection, no arithmetic
+        single = deg == 1 and not self.fallback and not np.any(self.const) and len(monos) == len(exprs) and \
+            np.array_equal(np.abs(C) > 0, np.eye(len(monos), len(exprs), dtype=bool)) and np.all(C[np.abs(C) > 0] == 1)
+        self.select = _cols(idx[:, 0]) if single else None
 
-    def tensors(self, dtype, device):
-        return dict(idx=torch.as_tensor(self.idx, device=device), C=torch.as_tensor(self.C, dtype=dtype, device=device),
-                    c0=torch.as_tensor(self.const, dtype=dtype, device=device))
+    def tensors(self, dtype, device, n_cols=None):
+        "The tensors `__call__` needs; `n_cols < n_vars`: v will hold only the first `n_cols` variables (the rest unused)."
+        idx, S = self.idx, self.S
+        if n_cols is not None and n_cols < self.n_vars:
+            assert all(c < n_cols for c in self.uses), 'a variable beyond n_cols is used'
+            idx = np.where(idx == self.n_vars, n_cols, idx)
+            S = np.concatenate([S[:, :, :n_cols], S[:, :, self.n_vars:]], 2)
+        return dict(idx=torch.as_tensor(idx, device=device), C=torch.as_tensor(self.C, dtype=dtype, device=device),
+                    c0=torch.as_tensor(self.const, dtype=dtype, device=device), S=torch.as_tensor(S, dtype=dtype, device=device))
 
-    def __call__(self, v, t):
-        "v: (N, n_vars) -> angles (N, n_slots)."
+    def __call__(self, v, t, period=None):
+        """v: (N, n_vars) -> angles (N, n_slots), evaluated in float64, reduced mod `period` when given, returned
+        in v's dtype. Polynomials are one autograd node (`_Poly`); other expressions are torch expressions."""
         N = v.shape[0]
         if self.n_slots == 0: return v.new_zeros(N, 0)
+        if self.select is not None:                    # exact: the angles are variables of v's dtype already
+            sel = self.select if isinstance(self.select, slice) else self.select.to(v.device)
+            return v if sel == slice(0, v.shape[1]) else v[:, sel]
+        if not self.fallback and t['C'].shape[0]:
+            return _Poly.apply(v, t['idx'], t['S'], t['C'], t['c0'], period)[0]
+        vd = v.double()
         if t['C'].shape[0]:
-            v1 = torch.cat([v, v.new_ones(N, 1)], 1)
+            v1 = torch.cat([vd, vd.new_ones(N, 1)], 1)
             mono = v1[:, t['idx'][:, 0]]
             for d in range(1, self.deg): mono = mono * v1[:, t['idx'][:, d]]
             out = mono @ t['C'] + t['c0']
@@ -208,8 +267,8 @@ class _AngleMap:
         if self.fallback:
             out = out.clone()
             for s, cols, f in self.fallback:
-                out[:, s] = out[:, s] + f(*[v[:, c] for c in cols])
-        return out
+                out[:, s] = out[:, s] + f(*[vd[:, c] for c in cols])
+        return (out if period is None else torch.remainder(out, period)).to(v.dtype)
 
 # %% ../nbs/03_simulator.ipynb #d6f63324
 def _monomial_form(m, tol=1e-12):
@@ -274,38 +333,42 @@ class _Mono:
                 if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
                     self.src = self.src[_replace_bits(g.qubits, idx, msrc)]
                     self.inv = _replace_bits(g.qubits, idx, np.argsort(msrc))[self.inv]
-            else:
-                c_full, a = 0.0, _lift(_DIAG_PARAM[g.name], g.qubits, idx)
+            else:   # symbolic diagonal gates: phase coefficients are multiples of 1/2, stored exactly as int8 (2 a)
+                c_full, a = 0.0, _lift(np.asarray(_DIAG_PARAM[g.name]) * 2, g.qubits, idx).astype(np.int8)
             if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
             if a is not None:
                 space, s = g.params[0]
                 r = self.rows[space]
-                r[s] = r.get(s, 0.0) + a[self.inv]
+                r[s] = a[self.inv] if s not in r else r[s] + a[self.inv]
+        self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
+        if not np.any(self.c): self.c = None
+        for sp in ('x', 'w'):   # one (slots, D) int8 table per kind of angle: D bytes per angle
+            slots = sorted(self.rows[sp])
+            self.rows[sp] = (slots, np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, D), np.int8))
 
     def finalize(self, dtype, device):
         if not hasattr(self, 'rows'): self._build()
         t = {}
         for sp in ('x', 'w'):
-            slots = sorted(self.rows[sp])
+            slots, A2 = self.rows[sp]
             t['i' + sp] = _cols(slots)
             if not isinstance(t['i' + sp], slice): t['i' + sp] = t['i' + sp].to(device)
             t['n' + sp] = len(slots)
-            A = np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, 2 ** self.n))
-            t['A' + sp] = torch.as_tensor(A, dtype=dtype, device=device)
-        t['c'] = torch.as_tensor(self.c, dtype=dtype, device=device)
+            t['A' + sp] = torch.as_tensor(A2, device=device)     # 2 x the phase per unit angle, int8
+        t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
         t['src'] = None if ident else torch.as_tensor(self.src, dtype=torch.long, device=device)
         t['inv'] = None if ident else torch.as_tensor(self.inv, dtype=torch.long, device=device)
         self.t = t
-        self.dep = 'x' if self.rows['x'] else ('w' if self.rows['w'] else 'c')
-        self.has_phase = self.dep != 'c' or bool(np.abs(self.c).max() > 0)
+        self.dep = 'x' if self.rows['x'][0] else ('w' if self.rows['w'][0] else 'c')
+        self.has_phase = self.dep != 'c' or self.c is not None
         return self
 
     def phase(self, ax, aw):
         t = self.t
         ph = t['c']
-        if t['nx']: ph = ph + ax[:, t['ix']] @ t['Ax']
-        if t['nw']: ph = ph + aw[:, t['iw']] @ t['Aw']
+        if t['nx']: ph = ph + (0.5 * ax[:, t['ix']]) @ t['Ax'].to(ax.dtype)   # a float copy only for the call
+        if t['nw']: ph = ph + (0.5 * aw[:, t['iw']]) @ t['Aw'].to(aw.dtype)
         return ph if ph.ndim == 2 else ph[None]
 
     def apply(self, state, ax, aw, inverse=False):
@@ -372,6 +435,12 @@ class _Dense:
     def apply(self, state, ax, aw, inverse=False):
         m = self.matrix(ax, aw)
         return _apply_matrix(state, m.conj().transpose(-1, -2) if inverse else m, self.qubits, self.n)
+
+    def full_T(self, ax, aw):
+        "The gate's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
+        eye = torch.eye(2 ** self.n, dtype=self.cd, device=ax.device)[None]
+        K = self.apply(eye, ax, aw)
+        return K[0] if K.shape[0] == 1 else K
 
 
 def _apply_block(state, K, lo, c):
@@ -461,6 +530,7 @@ class _Layer:
             c = len(qs)
             self.chunks.append((lo, c, idx))
         self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None]
+        self.full_idx = [pos.get(q, L) for q in reversed(range(n))]   # most significant qubit first
         return self
 
     def matrices(self, ax, aw):
@@ -485,6 +555,16 @@ class _Layer:
         N = max(m.shape[0] for m in mats)
         return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
 
+    def full_T(self, ax, aw):
+        "The layer's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
+        mats = self.matrices(ax, aw).mT                       # kron of transposes = transpose of the kron
+        ms = torch.cat([mats, self.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)[:, self.full_idx]
+        K, N = ms[:, 0], ms.shape[0]
+        for j in range(1, self.n):
+            d = K.shape[-1]
+            K = (K.reshape(N, d, 1, d, 1) * ms[:, j].reshape(N, 1, 2, 1, 2)).reshape(N, 2 * d, 2 * d)
+        return K[0] if N == 1 else K
+
     def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
@@ -496,6 +576,51 @@ class _Layer:
                 K = (K.reshape(-1, d, 1, d, 1) * m.reshape(-1, 1, 2, 1, 2)).reshape(-1, 2 * d, 2 * d)
             state = _apply_block(state, K, lo, c)
         return state
+
+
+class _PhaseTable:
+    """The phases of several `_Mono`s side by side, `(N, k * D)`: `ax @ Ax + aw @ Aw + c`, one matrix product
+    per kind of angle for all of them (for `_Program`, which takes slice `l` for the l-th)."""
+
+    def __init__(self, monos, n_x, n_w, D, dtype, device):
+        k = len(monos)
+        Ax, Aw, c = torch.zeros(n_x, k * D, dtype=dtype), torch.zeros(n_w, k * D, dtype=dtype), torch.zeros(k * D, dtype=dtype)
+        for j, m in enumerate(monos):
+            t, sl = m.t, slice(j * D, (j + 1) * D)
+            if t['nx']: Ax[t['ix'] if isinstance(t['ix'], slice) else t['ix'].cpu(), sl] = 0.5 * t['Ax'].cpu().to(dtype)
+            if t['nw']: Aw[t['iw'] if isinstance(t['iw'], slice) else t['iw'].cpu(), sl] = 0.5 * t['Aw'].cpu().to(dtype)
+            c[sl] = t['c'].cpu()
+        self.Ax = Ax.to(device) if any(m.t['nx'] for m in monos) else None
+        self.Aw = Aw.to(device) if any(m.t['nw'] for m in monos) else None
+        self.c = c.to(device)[None]
+
+    def __call__(self, ax, aw):
+        ph = self.c
+        if self.Ax is not None: ph = ph + ax @ self.Ax
+        if self.Aw is not None: ph = ph + aw @ self.Aw
+        return ph
+
+
+class _LayerStack:
+    """All single-qubit layers of a block: their 2x2 matrices in one vectorised pass (one expression per gate
+    type for the whole block), as identity-padded, transposed Kronecker factors for `_Program`."""
+
+    def __init__(self, layers, n, dtype, device):
+        merged = _Layer(n)
+        merged.gates = [g for l in layers for g in l.gates]
+        self.merged = merged.finalize(dtype, device)     # groups gates of the same type across the layers
+        where = {j: i for i, j in enumerate(j for js, *_ in merged.groups for j in js)}
+        G, idx, start = len(where), [], 0
+        for l in layers:
+            qpos = {g.qubits[0]: where[start + k] for k, g in enumerate(l.gates)}
+            idx.append([qpos.get(q, G) for q in reversed(range(n))]); start += len(l.gates)
+        self.idx = torch.as_tensor(idx, device=device)   # (n_layers, n): index into the matrices, G = identity
+
+    def factors(self, ax, aw):
+        "`(Nm, n_layers, n, 2, 2)`: each layer's transposed 2x2 matrices, most significant qubit first."
+        mats = self.merged.matrices(ax, aw).mT
+        ms = torch.cat([mats, self.merged.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)
+        return ms[:, self.idx]
 
 
 class _Static:
@@ -531,6 +656,138 @@ class _Static:
         for op in self.ops: state = op.apply(state, ax, aw)
         return state
 
+# %% ../nbs/03_simulator.ipynb #b8903a87
+def _kron(f):
+    "Kronecker product of factors `f (..., n, 2, 2)` (the first factor is the most significant qubit): `(..., D, D)`."
+    K = f[..., 0, :, :]
+    for j in range(1, f.shape[-3]):
+        d = K.shape[-1]
+        K = (K[..., :, None, :, None] * f[..., j, None, :, None, :]).reshape(*K.shape[:-2], 2 * d, 2 * d)
+    return K
+
+
+@functools.lru_cache(maxsize=None)
+def _unit_factors(n, dtype, device):
+    "For the gradient of `_kron`: `keep (4n, n, 1, 1)` zero at factor j of row 4j+rc, `E (4n, n, 2, 2)` the unit matrix E_rc there."
+    keep, E = torch.ones(4 * n, n, 1, 1, dtype=dtype), torch.zeros(4 * n, n, 2, 2, dtype=dtype)
+    for j in range(n):
+        for rc in range(4):
+            keep[4 * j + rc, j] = 0; E[4 * j + rc, j, rc // 2, rc % 2] = 1
+    return keep.to(device), E.to(device)
+
+
+def _kron_grad(f, GK, max_elems=2 ** 22):
+    "Gradient of `_kron(f)` for factors `f (Nm, n, 2, 2)` given `GK = dL/dK (Nm, D, D)`: `(Nm, n, 2, 2)`."
+    Nm, n = f.shape[0], f.shape[1]
+    keep, E = _unit_factors(n, f.dtype, f.device)
+    per = max(1, max_elems // (4 * n * GK.shape[-1] ** 2))
+    out = []
+    for i in range(0, Nm, per):                      # rows in chunks: 4n Kronecker products per row
+        Kb = _kron(f[i:i + per, None] * keep + E)   # (rows, 4n, D, D)
+        out.append((GK[i:i + per, None] * Kb.conj()).sum((-2, -1)))
+    return torch.cat(out).reshape(Nm, n, 2, 2)
+
+# %% ../nbs/03_simulator.ipynb #c3113cee
+def _bcast_sum(g, like):
+    "Sum the gradient `g` over the broadcast leading (batch) dimension down to the shape of `like`."
+    return g.sum(0, keepdim=True) if like.shape[0] == 1 and g.shape[0] != 1 else g
+
+
+class _Program(torch.autograd.Function):
+    """A fixed instruction list on states `(N, D)` as one autograd node with a hand-written backward.
+    `plan[k] = (kind, src, inv, t, l)`: `t` indexes the tensors; `'phase'`: real phases `(1|N, D)`, then
+    the permutation `src` (inverse `inv`) or none; `'perm'`: the permutation only; `'mat'`: `(D, D)` or
+    `(N, D, D)`, applied as `psi @ M`; `'kron'`: layer `l` of factors `(Nm, n_layers, n, 2, 2)` (all the
+    layers of one factor tensor are multiplied out at once, and differentiated at once)."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(psi, plan, *ts):
+        keep, psi, D = [], psi.view_as(psi), psi.shape[-1]   # keep: what backward needs (computed tensors or views)
+        krons = {t: _kron(ts[t]) for t in {p[3] for p in plan if p[0] == 'kron'}}        # (Nm, n_layers, D, D)
+        phases = {t: torch.polar(torch.ones_like(ts[t]), ts[t]) for t in {p[3] for p in plan if p[0] == 'phase'}}
+        for kind, src, inv, t, l in plan:
+            if kind == 'perm':
+                psi = psi[..., src]; continue
+            if kind == 'phase':
+                e = phases[t][..., l * D:(l + 1) * D]
+                psi = psi * e
+                keep += [psi, e]                       # the state after the phase, and the phase factor
+                if src is not None: psi = psi[..., src]
+                continue
+            M = ts[t].view_as(ts[t]) if kind == 'mat' else krons[t][:, l]
+            if M.ndim == 3 and M.shape[0] == 1: M = M[0]
+            keep += [psi, M]                           # the state before the matrix, and the matrix
+            psi = psi @ M if M.ndim == 2 else (psi[..., None, :] @ M)[..., 0, :]
+        if any(psi is k for k in keep): psi = psi.clone()   # the output must not be a saved (non-differentiable) tensor
+        return (psi, *keep)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.plan, ctx.n_ts = inputs[1], len(inputs) - 2
+        ctx.save_for_backward(*inputs[2:], *output[1:])
+        ctx.mark_non_differentiable(*output[1:])
+        ctx.set_materialize_grads(False)               # no zero gradients for the saved outputs
+
+    @staticmethod
+    def backward(ctx, g, *_):
+        if g is None: return (None,) * (2 + ctx.n_ts)  # the output's gradient is undefined (zero)
+        saved = ctx.saved_tensors
+        ts, keep = saved[:ctx.n_ts], list(saved[ctx.n_ts:])
+        need = ctx.needs_input_grad[2:]
+        grads, gk, gp = [None] * ctx.n_ts, {}, {}     # gk[t][l]: dL/dK of layer l of factors t; gp[t][l]: dL/dphase
+        def acc(d, key, val): d[key] = val if d.get(key) is None else d[key] + val
+        for kind, src, inv, t, l in reversed(ctx.plan):
+            if kind == 'perm':
+                g = g[..., inv]; continue
+            if kind == 'phase':
+                e = keep.pop(); a = keep.pop()         # a = psi * e (before the permutation)
+                if inv is not None: g = g[..., inv]
+                if need[t]: acc(gp.setdefault(t, {}), l, _bcast_sum((g * a.conj()).imag, ts[t]))
+                g = g * e.conj()
+                continue
+            M = keep.pop(); a = keep.pop()             # a = the state before the matrix
+            if need[t]:
+                GM = a.reshape(-1, a.shape[-1]).mH @ g.reshape(-1, g.shape[-1]) if M.ndim == 2 else \
+                    a.conj()[..., :, None] * g[..., None, :]
+            g = g @ M.mH if M.ndim == 2 else (g[..., None, :] @ M.mH)[..., 0, :]
+            if not need[t]: continue
+            if kind == 'mat':
+                GM = _bcast_sum(GM, ts[t]) if ts[t].ndim == 3 else GM
+                grads[t] = GM if grads[t] is None else grads[t] + GM
+            else:
+                if GM.ndim == 2: GM = GM[None]
+                elif ts[t].shape[0] == 1: GM = GM.sum(0, keepdim=True)
+                acc(gk.setdefault(t, {}), l, GM)
+        for t, per_slice in gp.items():              # out of place (vmap): one slice per phase
+            P, D = ts[t], g.shape[-1]
+            z = torch.zeros(P.shape[0], D, dtype=P.dtype, device=P.device)
+            grads[t] = torch.cat([per_slice.get(l, z) for l in range(P.shape[-1] // D)], -1)
+        for t, per_layer in gk.items():              # every layer of t at once (out of place, for vmap)
+            F = ts[t]
+            z = torch.zeros(F.shape[0], 2 ** F.shape[2], 2 ** F.shape[2], dtype=F.dtype, device=F.device)
+            GK = torch.stack([per_layer.get(l, z) for l in range(F.shape[1])], 1)   # (Nm, n_layers, D, D)
+            grads[t] = _kron_grad(F.flatten(0, 1), GK.flatten(0, 1)).reshape(F.shape)
+        return (None, None, *grads)
+
+# %% ../nbs/03_simulator.ipynb #7595a146
+class _DiagReadout(torch.autograd.Function):
+    "`|psi|^2 @ W` (psi `(N, D)` complex, W `(D, n_obs)` real) as one autograd node."
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(psi, W):
+        return torch.view_as_real(psi).square().sum(-1) @ W
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, gy):
+        psi, W = ctx.saved_tensors
+        return 2 * psi * (gy @ W.mT), None
+
 # %% ../nbs/03_simulator.ipynb #f53cbbf8
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
@@ -555,7 +812,7 @@ class CompiledCircuit(torch.nn.Module):
 
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, dtype=torch.float32, device='cpu', fuse_max_qubits: int = 10,
-                 max_memory: int = None):
+                 max_memory: int = None, fast_max_qubits: int = 5):
         super().__init__()
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f'dtype must be torch.float32 or torch.float64, got {dtype}')
@@ -574,7 +831,7 @@ class CompiledCircuit(torch.nn.Module):
             raise ValueError(f'circuit parameters {missing} are neither in input_params nor in weight_params; '
                              'every parameter must be one or the other')
         self.n_inputs, self.n_weights = len(self.input_params), len(self.weight_params)
-        self.fuse_max, self.max_memory = 2 ** fuse_max_qubits, max_memory
+        self.fuse_max, self.max_memory, self.fast_max_qubits = 2 ** fuse_max_qubits, max_memory, fast_max_qubits
         self.device = torch.device(device)
         self._compile(circuit)
         if observables is None:
@@ -594,7 +851,8 @@ class CompiledCircuit(torch.nn.Module):
         xexprs, wexprs, self.gates = [], [], []
 
         def slot(e):
-            if not (isinstance(e, ParameterExpression) and e.parameters): return float(e)
+            if not (isinstance(e, ParameterExpression) and e.parameters):
+                return float(e) if np.ndim(e) == 0 else e     # a UnitaryGate's parameter is its matrix
             if {p.name for p in e.parameters} & in_names:
                 xexprs.append(e); return ('x', len(xexprs) - 1)
             wexprs.append(e); return ('w', len(wexprs) - 1)
@@ -663,14 +921,19 @@ class CompiledCircuit(torch.nn.Module):
     def _compile_observables(self, observables):
         n, D = self.n_qubits, self.dim
         self.observables = [SparsePauliOp(o) if isinstance(o, (str, Pauli)) else o for o in observables]
-        groups = {}
-        bits_idx = np.arange(D)
+        groups = {}   # bit-flip pattern x -> [(z mask, factor, observable)]; the tables are built by to_device
         for j, o in enumerate(self.observables):
-            for x, z, f in _pauli_terms(o, n):
-                W = groups.setdefault(x, np.zeros((D, len(observables)), dtype=complex))
-                par = (np.bitwise_count(bits_idx & z) & 1).astype(np.int64)
-                W[:, j] += f * (1 - 2 * par)
+            for x, z, f in _pauli_terms(o, n): groups.setdefault(x, []).append((z, f, j))
         self._obs_groups = sorted(groups.items())
+
+    def _observable_table(self, terms, dtype):
+        "`W (D, n_obs)`: sum of factor * (-1)^popcount(b & z) over the terms of one flip group, built column by column."
+        W = torch.zeros(self.dim, len(self.observables), dtype=dtype)
+        bits = np.arange(self.dim)
+        for z, f, j in terms:
+            sign = torch.from_numpy((1 - 2 * (np.bitwise_count(bits & z) & 1)).astype(np.int8)).to(dtype)
+            W[:, j] += (f.real if not dtype.is_complex else f) * sign
+        return W
 
     def to_device(self, device=None, dtype=None):
         "Move the compiled tensors (torch modules' `.to` also works)."
@@ -679,7 +942,9 @@ class CompiledCircuit(torch.nn.Module):
         dt, dev = self.real_dtype, self.device
         # angles are evaluated in float64 and reduced mod 4*pi (every supported gate is 4*pi-periodic):
         # feature-map angles like 2(pi - x)(pi - y) reach ~20 rad, too large for float32's resolution
-        self._xt, self._wt = self._xmap.tensors(torch.float64, dev), self._wmap.tensors(torch.float64, dev)
+        self._x_uses_w = any(c >= self.n_inputs for c in self._xmap.uses)
+        self._xt = self._xmap.tensors(torch.float64, dev, None if self._x_uses_w else self.n_inputs)
+        self._wt = self._wmap.tensors(torch.float64, dev)
         for op in self.ops:
             op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
         # the operations before the first parameter are constant: their result is the start state
@@ -689,15 +954,59 @@ class CompiledCircuit(torch.nn.Module):
             psi = self.ops[self._lead].apply(psi, z, z)
             self._lead += 1
         self._psi0 = psi
+        self._plan = self._fast_plan() if self.n_qubits <= self.fast_max_qubits else None
         cd = _complex_of(dt)
         self._obs_t = []
-        for x, W in self._obs_groups:
-            if x == 0 and np.abs(W.imag).max(initial=0) < 1e-15:
-                self._obs_t.append((None, torch.as_tensor(W.real, dtype=dt, device=dev)))
+        for x, terms in self._obs_groups:
+            if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
+                self._obs_t.append((None, self._observable_table(terms, dt).to(dev)))
             else:
                 xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
-                self._obs_t.append((xs, torch.as_tensor(W, dtype=cd, device=dev)))
+                self._obs_t.append((xs, self._observable_table(terms, cd).to(dev)))
         return self
+
+    def _fast_plan(self):
+        "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
+        steps, makers, monos, D = [], [], [], self.dim
+
+        def tensor(make):
+            makers.append(make); return len(makers) - 1
+
+        def add(op):
+            if isinstance(op, _Mono):
+                t = op.t
+                if op.has_phase:                          # every phase goes into one table (slice l)
+                    monos.append(op); steps.append(('phase', t['src'], t['inv'], 0, len(monos) - 1, op.dep))
+                elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
+            elif isinstance(op, _Static) and op.R is not None:
+                R = op.R
+                if steps and steps[-1][0] == 'phase' and steps[-1][1] is not None:   # fold the permutation into R
+                    R = R[steps[-1][2]]; steps[-1] = steps[-1][:1] + (None, None) + steps[-1][3:]
+                steps.append(('mat', None, None, tensor(lambda ax, aw, R=R: R), None, 'c'))
+            elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
+                layers = [o for o in op.ops if isinstance(o, _Layer)]
+                ti = tensor(_LayerStack(layers, self.n_qubits, self.real_dtype, self.device).factors) if layers else None
+                for o in op.ops:
+                    if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
+                    else: add(o)
+            else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
+        makers.append(None)                               # tensor 0: the phase table
+        for op in self.ops[self._lead:]: add(op)
+        makers[0] = _PhaseTable(monos, self._xmap.n_slots, self._wmap.n_slots, D, self.real_dtype, self.device) if monos else None
+        return steps, makers
+
+    def _run_fast(self, ax, aw, probabilities_only=False):
+        "Final states `(N, D)` by the one-node path; `probabilities_only` drops trailing phases (they do not change |psi|^2)."
+        steps, makers = self._plan
+        if probabilities_only:
+            k = len(steps)
+            while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1
+            kept = {s[5] for s in steps[:k]}
+            if all(s[5] in kept or s[5] == 'c' for s in steps[k:]):   # keep every input and weight on the tape
+                steps = steps[:k] + [('perm', s[1], s[2], None, None, 'c') for s in steps[k:] if s[1] is not None]
+        used, empty = {s[3] for s in steps}, ax.new_zeros(0)
+        ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
+        return _Program.apply(self._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
 
     def _apply(self, fn, recurse=True):  # keep compiled tensors in step with module.to(...) / .double()
         super()._apply(fn, recurse)
@@ -729,10 +1038,13 @@ class CompiledCircuit(torch.nn.Module):
         "Gate angles: `(ax (B, Sx) from inputs and weights, aw (Bw, Sw) from weights only)`."
         x, w = self._check(x, w)
         B = max(x.shape[0], w.shape[0])
-        v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1).double()
-        ax, aw = self._xmap(v, self._xt), self._wmap(w.double(), self._wt)
-        if self.real_dtype == torch.float64: return ax, aw
-        return torch.remainder(ax, 4 * math.pi).to(self.real_dtype), torch.remainder(aw, 4 * math.pi).to(self.real_dtype)
+        # float32 angles are reduced mod 4 pi in float64 first (every supported gate is 4 pi-periodic)
+        period = None if self.real_dtype == torch.float64 else 4 * math.pi
+        if self._x_uses_w:       # input-dependent angles that involve weights
+            v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1)
+        else:
+            v = x if x.shape[0] == B else x.expand(B, -1)
+        return self._xmap(v, self._xt, period), self._wmap(w, self._wt, period)
 
     def _memory_check(self, rows):
         per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
@@ -763,9 +1075,9 @@ class CompiledCircuit(torch.nn.Module):
 
     def run(self, ax, aw):
         "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
-        cd = _complex_of(self.real_dtype)
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
+        if self._plan is not None: return self._run_fast(ax, aw).expand(B, -1)
         state = self._psi0
         for op in self.ops[self._lead:]:
             state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
@@ -793,6 +1105,10 @@ class CompiledCircuit(torch.nn.Module):
 
     def forward(self, x, w=None):
         ax, aw = self.angles(x, w)
+        if self._plan is not None and len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # diagonal observables
+            B = max(ax.shape[0], aw.shape[0])
+            self._memory_check(B)
+            return _DiagReadout.apply(self._run_fast(ax, aw, probabilities_only=True), self._obs_t[0][1]).expand(B, -1)
         return self.expval(self.run(ax, aw))
 
     def state(self, x, w=None):
