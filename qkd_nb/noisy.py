@@ -4,7 +4,7 @@
 
 # %% ../nbs/03b_noisy.ipynb #fcf87fa9
 from __future__ import annotations
-import math, functools
+import math
 from typing import Sequence
 import numpy as np, sympy, torch
 from qiskit import QuantumCircuit
@@ -251,7 +251,7 @@ def measurement_settings(observables: Sequence[SparsePauliOp], n: int):
             else:
                 s = {'basis': label, 'W': np.zeros((2 ** n, len(observables)))}; settings.append(s)
             mask = sum(1 << q for q in range(n) if label[n - 1 - q] != 'I')
-            s['W'][:, k] += c.real * (1 - 2 * (np.bitwise_count(bits & mask) & 1))
+            s['W'][:, k] += c.real * (1 - 2 * (np.bitwise_count(bits & mask) & 1).astype(np.int64))
     return [(s['basis'].replace('I', 'Z'), s['W']) for s in settings]
 
 
