@@ -16,8 +16,8 @@ from .gradients import sample_expvals
 
 # %% auto #0
 __all__ = ['superop_bits', 'apply_superop', 'instruction_error', 'readout_confusion', 'fourier_form', 'compile_noisy',
-           'transpile_for_noise', 'active_qubits', 'restrict_observables', 'dress_readout', 'measurement_settings',
-           'sample_counts', 'joint_shot_expvals', 'NoisyCircuit']
+           'fuse_blocks', 'embed_superop', 'transpile_for_noise', 'active_qubits', 'restrict_observables',
+           'dress_readout', 'measurement_settings', 'sample_counts', 'joint_shot_expvals', 'NoisyCircuit']
 
 # %% ../nbs/03b_noisy.ipynb #c54a84ec
 def superop_bits(qubits: Sequence[int], n: int) -> list[int]:
@@ -44,6 +44,17 @@ def apply_superop(rho: torch.Tensor, S: torch.Tensor, bits: Sequence[int], nbits
     N2 = out.shape[0]
     inv = np.argsort(perm).tolist()
     return out.reshape([N2] + [shape[a] for a in perm[1:]]).permute(inv).reshape(N2, -1)
+
+# %% ../nbs/03b_noisy.ipynb #39473958
+def _apply_in_layout(t, layout, S, bits):
+    """`apply_superop` without moving the axes back: `t` (N, 2, ..., 2) holds bit `layout[i]` on axis i + 1;
+    the target bits end up last (one copy per operation instead of two). Returns the new `(t, layout)`."""
+    m, N = len(bits), t.shape[0]
+    tgt = [bits[j] for j in reversed(range(m))]
+    new = [b for b in layout if b not in tgt] + tgt
+    t = t.permute([0] + [1 + layout.index(b) for b in new]).reshape(N, -1, 2 ** m)
+    out = t @ (S[0].transpose(0, 1) if S.shape[0] == 1 else S.transpose(1, 2))
+    return out.reshape([out.shape[0]] + [2] * len(layout)), new
 
 # %% ../nbs/03b_noisy.ipynb #87c4b2d2
 def instruction_error(noise_model, name: str, qubits: Sequence[int]):
@@ -174,6 +185,30 @@ def compile_noisy(circuit: QuantumCircuit, noise_model, input_names: set, keep: 
         post = noise if noise is not None else SuperOp(np.eye(4 ** len(qubits)))
         _append(ops, post, qubits, gate=(op, fourier_form(op)), sources=sources)
     return ops, gates, exprs
+
+# %% ../nbs/03b_noisy.ipynb #b3610f03
+def fuse_blocks(ops: Sequence, max_qubits: int = 2) -> list:
+    "Blocks `[(qubits, [(op, positions of op's qubits in the block)])]` of operations on <= `max_qubits` qubits."
+    blocks = []
+    for op in ops:
+        qs = set(op.qubits)
+        for blk in reversed(blocks):
+            if not qs & set(blk[0]): continue
+            union = list(blk[0]) + [q for q in op.qubits if q not in blk[0]]
+            if len(union) <= max_qubits:
+                blk[0][:] = union; blk[1].append(op); break
+            blocks.append([list(op.qubits), [op]]); break
+        else:
+            blocks.append([list(op.qubits), [op]])
+    return [(tuple(q), [(op, [q.index(b) for b in op.qubits]) for op in members]) for q, members in blocks]
+
+
+def embed_superop(S: torch.Tensor, positions: Sequence[int], k: int) -> torch.Tensor:
+    "Superoperators `S` (N, 4^m, 4^m) on the qubits `positions` of a `k`-qubit block, as (N, 4^k, 4^k) on the block."
+    if len(positions) == k and list(positions) == list(range(k)): return S
+    eye = torch.eye(4 ** k, dtype=S.dtype, device=S.device).reshape(1, -1)
+    bits = list(positions) + [k + p for p in positions]   # a block's superoperator index: row bits low, column bits high
+    return apply_superop(eye, S, bits, 4 * k).reshape(-1, 4 ** k, 4 ** k).transpose(1, 2)
 
 # %% ../nbs/03b_noisy.ipynb #1d3f7c7a
 _NOT_GATES = {'measure', 'reset', 'delay', 'barrier', 'for_loop', 'if_else', 'switch_case', 'while_loop', 'kraus',
@@ -313,16 +348,24 @@ class _NoisyRun:
         ph = P @ op.t_F.T                                                    # (N, T) phases f . p
         U = torch.einsum('nt,tij->nij', torch.polar(torch.ones_like(ph), ph).to(op.t_C.dtype), op.t_C)
         d = U.shape[-1]
-        G = op.t_post @ (U.conj()[:, :, None, :, None] * U[:, None, :, None, :]).reshape(N, d * d, d * d)
+        G = (U.conj()[:, :, None, :, None] * U[:, None, :, None, :]).reshape(N, d * d, d * d)
+        if op.t_post is not None: G = op.t_post @ G
         return G @ op.t_pre if op.t_pre is not None else G
 
     def run(self, ax, aw):
         "Final density matrices, flat (B, 4^n), from gate angles (see `angles`)."
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
-        rho = self._rho0
-        for op in self.ops: rho = apply_superop(rho, self._superop(op, ax, aw), op.bits, 2 * self.n_qubits)
-        return rho.expand(B, -1)
+        nb = 2 * self.n_qubits
+        t, layout = self._rho0.reshape([1] + [2] * nb), list(range(nb - 1, -1, -1))   # axis i holds bit layout[i]
+        for qubits, bits, factors in self._blocks:
+            S = None
+            for f in factors:
+                F = f if torch.is_tensor(f) else embed_superop(self._superop(f[0], ax, aw), f[1], len(qubits))
+                S = F if S is None else F @ S
+            t, layout = _apply_in_layout(t, layout, S, bits)
+        order = [1 + layout.index(b) for b in range(nb - 1, -1, -1)]
+        return t.permute([0] + order).reshape(t.shape[0], -1).expand(B, -1)
 
     def expval(self, rho):
         "Readout-noisy expectation values (B, n_obs) of the observables in the flat density matrices `rho`."
@@ -368,9 +411,19 @@ class _NoisyTensors:
         T = lambda a, dt=cd: torch.as_tensor(np.asarray(a), dtype=dt, device=dev)
         for op in self.ops:
             op.bits = superop_bits(op.qubits, n)
-            op.t_post = T(op.post.data)[None] if op.gate is None else T(op.post.data)
+            ident = op.gate is not None and np.allclose(op.post.data, np.eye(op.post.data.shape[0]), atol=1e-14)
+            op.t_post = T(op.post.data)[None] if op.gate is None else (None if ident else T(op.post.data))
             op.t_pre = None if op.pre is None else T(op.pre.data)
             if op.gate is not None: op.t_F, op.t_C = T(op.gate[1][0], torch.float64), T(op.gate[1][1])
+        self._blocks = []
+        for qubits, members in fuse_blocks(self.ops):      # consecutive constant members are multiplied now
+            factors = []
+            for op, pos in members:
+                if op.gate is not None: factors.append((op, pos)); continue
+                E = embed_superop(op.t_post, pos, len(qubits))
+                if factors and torch.is_tensor(factors[-1]): factors[-1] = E @ factors[-1]
+                else: factors.append(E)
+            self._blocks.append((qubits, superop_bits(qubits, n), factors))
         D = self.dim_state
         self._rho0 = torch.zeros(1, D * D, dtype=cd, device=dev); self._rho0[0, 0] = 1
         self._diag_idx = torch.arange(D, device=dev) * (D + 1)
@@ -433,7 +486,7 @@ class _NoisyTensors:
     def __repr__(self):
         return (f'NoisyCircuit({self.n_qubits} simulated qubits {self.keep}, {self.n_inputs} inputs, {self.n_weights} '
                 f'weights, {self.n_outputs} observables, {len(self.transpiled_circuit.data)} instructions -> '
-                f'{len(self.ops)} operations, readout {"on" if self._confusion is not None else "off"})')
+                f'{len(self.ops)} operations in {len(self._blocks)} blocks, readout {"on" if self._confusion is not None else "off"})')
 
 # %% ../nbs/03b_noisy.ipynb #8b01b1f7
 class NoisyCircuit(_NoisyRun, _NoisyTensors, torch.nn.Module):
