@@ -219,6 +219,10 @@ def transpile_for_noise(circuit: QuantumCircuit, noise_model=None, backend=None,
                         seed_transpiler: int = 0) -> QuantumCircuit:
     "`circuit` transpiled for `backend` (its target), or else to the noise model's basis gates."
     if backend is not None:
+        nq = getattr(backend, 'num_qubits', None)
+        if nq is not None and circuit.num_qubits > nq:
+            raise ValueError(f'the circuit has {circuit.num_qubits} qubits but {getattr(backend, "name", backend)} has only '
+                             f'{nq}; use fewer qubits or a larger backend')
         pm = generate_preset_pass_manager(optimization_level=optimization_level, backend=backend,
                                           seed_transpiler=seed_transpiler)
     else:
@@ -327,6 +331,10 @@ def _complex_of(dtype):
     return {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
 
 
+_PURE_ONLY = ("{} needs pure states; on the noisy backend use gradient='backprop', 'param_shift' (exact with noise), "
+              "'finite_diff' or 'spsa'")
+
+
 class _NoisyRun:
     "Execution of a compiled noisy circuit (mixed into `NoisyCircuit`)."
     def angles(self, x, w):
@@ -367,13 +375,19 @@ class _NoisyRun:
         order = [1 + layout.index(b) for b in range(nb - 1, -1, -1)]
         return t.permute([0] + order).reshape(t.shape[0], -1).expand(B, -1)
 
-    def expval(self, rho):
+    def expval(self, rho, phi=None):
         "Readout-noisy expectation values (B, n_obs) of the observables in the flat density matrices `rho`."
+        if phi is not None: raise NotImplementedError(_PURE_ONLY.format('lin_comb (a Hadamard test on two statevectors)'))
         if self._diag: return rho[:, self._diag_idx].real @ self._W
         return (rho @ self._W).real
 
     def forward(self, x, w=None):
         return self.expval(self.run(*self.angles(x, w)))
+
+    def steps(self):
+        raise NotImplementedError(_PURE_ONLY.format('adjoint differentiation (it undoes unitary gates)'))
+
+    initial_state = steps
 
     def density_matrix(self, x, w=None):
         "Density matrices (B, 2^n, 2^n) of the simulated qubits (`keep`), before readout."
@@ -387,15 +401,17 @@ class _NoisyRun:
         p = rho[:, self._diag_idx].real
         return p if self._confusion is None else p @ self._confusion.T
 
-    def sample(self, x, w=None, shots: int = 1024, generator=None, mode: str = 'joint'):
+    def sample(self, x, w=None, shots: int = 1024, generator=None, mode: str = None):
         """Shot estimates (B, n_obs): `mode='joint'` reads every observable of a measurement setting from the same
-        `shots` bitstrings (as hardware does); `'independent'` samples each observable on its own shots."""
+        `shots` bitstrings (as hardware does); `'independent'` samples each observable on its own shots;
+        None: the circuit's `shot_mode`."""
         with torch.no_grad():
             rho = self.run(*self.angles(x, w))
             return self.sample_state(rho, shots, generator, mode)
 
-    def sample_state(self, rho, shots: int, generator=None, mode: str = 'joint'):
+    def sample_state(self, rho, shots: int, generator=None, mode: str = None):
         "Shot estimates from flat density matrices `rho` (what `run` returns); see `sample`."
+        mode = mode or self.shot_mode
         if mode == 'independent': return sample_expvals(self.expval(rho), shots, self.observable_scales, generator)
         if mode != 'joint': raise ValueError(f"mode must be 'joint' or 'independent', got {mode!r}")
         return sum(joint_shot_expvals(self.probabilities(rho, basis), W, shots, generator) for basis, W in self._settings_t)
@@ -492,12 +508,16 @@ class _NoisyTensors:
 class NoisyCircuit(_NoisyRun, _NoisyTensors, torch.nn.Module):
     """A Qiskit circuit run under a qiskit-aer `NoiseModel` (or a backend's: `backend=FakeManilaV2()`), compiled
     into a batched, differentiable torch function `(x (B, n_in), w (n_w,) or (B, n_w)) -> (B, n_obs)` of
-    density matrices. `readout=False` leaves the readout error out of the expectation values and shots."""
+    density matrices. `readout=False` leaves the readout error out of the expectation values and shots;
+    `shot_mode` is how `sample` reads observables ('joint': one set of shots per measurement setting)."""
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, noise_model=None, backend=None, dtype=torch.float32, device='cpu',
                  optimization_level: int = 1, seed_transpiler: int = 0, max_qubits: int = 10, max_memory: int = None,
-                 readout: bool = True):
+                 readout: bool = True, shot_mode: str = 'joint'):
         super().__init__()
+        if shot_mode not in ('joint', 'independent'):
+            raise ValueError(f"shot_mode must be 'joint' or 'independent', got {shot_mode!r}")
+        self.shot_mode = shot_mode
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f'dtype must be torch.float32 or torch.float64, got {dtype}')
         if not isinstance(circuit, QuantumCircuit):
