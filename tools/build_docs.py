@@ -19,8 +19,7 @@ import argparse, importlib, json, re, shutil, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGE, DOCTREES = ROOT / 'docs' / '_build' / 'src', ROOT / 'docs' / '_build' / 'doctrees'
-PUBLISHED = ROOT / 'figures' / 'notebooks'
+STAGE, DOCTREES, HTML = (ROOT / 'docs' / '_build' / d for d in ('src', 'doctrees', 'html'))
 # warnings that mean a reader meets a broken page
 FATAL = re.compile(r"undefined label|unknown document|reference target not found|nonexisting document|"
                    r"image file not readable|failed to import|No module named|toctree glob pattern .* didn't match|"
@@ -104,26 +103,27 @@ def _title(nb, default):
     return default
 
 
-def stage(written: set) -> dict:
-    "Stage every page under docs/_build/src; returns a summary (pages by section)."
+def stage(written: set, figures: Path = ROOT / 'figures') -> dict:
+    "Stage every page under docs/_build/src from the repository and `figures`; returns a summary (pages by section)."
     import nbformat
+    published = figures / 'notebooks'
     for f in (ROOT / 'docs').glob('*'):
         if f.is_file(): _write(STAGE / f.name, f.read_bytes(), written)
     _write(STAGE / 'settings.ini', (ROOT / 'settings.ini').read_bytes(), written)
     _write(STAGE / 'README.md', (ROOT / 'README.md').read_bytes(), written)
-    for f in (ROOT / 'figures').rglob('*'):
-        if f.is_file() and f.suffix in ('.png', '.md', '.svg', '.jpg') and PUBLISHED not in f.parents:
-            _write(STAGE / 'figures' / f.relative_to(ROOT / 'figures'), f.read_bytes(), written)
+    for f in figures.rglob('*'):
+        if f.is_file() and f.suffix in ('.png', '.md', '.svg', '.jpg') and published not in f.parents:
+            _write(STAGE / 'figures' / f.relative_to(figures), f.read_bytes(), written)
     pages = dict(library=[], experiments=[], api=[])
     for p in library_notebooks():
         nb = stage_notebook(nbformat.read(p, as_version=4))
         _write(STAGE / 'library' / p.name, nbformat.writes(nb), written)
         pages['library'].append(f'library/{p.stem}')
-    man_file = ROOT / 'figures' / 'manifest.json'
+    man_file = figures / 'manifest.json'
     man = json.loads(man_file.read_text()) if man_file.exists() else {}
     rows = []
     for src in sorted((ROOT / 'nbs' / 'experiments').glob('*.ipynb')):
-        executed = PUBLISHED / src.name
+        executed = published / src.name
         nb = nbformat.read(executed if executed.exists() else src, as_version=4)
         if not executed.exists():
             note = nbformat.v4.new_markdown_cell(
@@ -146,8 +146,14 @@ def stage(written: set) -> dict:
         '(`figures/notebooks/`), whose figures are the committed files of `figures/`.', '',
         '| experiment | notebook | shown |', '|---|---|---|', *rows, '',
         '```{toctree}', ':hidden:', '', *pages['experiments'], '```', '']), written)
+    claims = ('```{include} figures/claims.md\n:start-line: 1\n```' if (figures / 'claims.md').exists()
+              else '*`figures/claims.md` appears here after `make reproduce`.*')
+    _write(STAGE / 'claims.md', '\n'.join([
+        '# Claims audit', '', "Each claim of the paper's abstract, the numbers that bear on it and the verdict the experiment "
+        'notebooks compute (`figures/claims.md`, written by `make reproduce` from `nbs/experiments/99_claims.ipynb`).', '',
+        claims, '']), written)
     owner = {o['file']: o['notebook'] for o in man.get('outputs', [])}
-    figs = sorted(f for f in (ROOT / 'figures').glob('*.png'))
+    figs = sorted(figures.glob('*.png'))
     gallery = ['# Figures', '', 'Every figure `make reproduce` writes to `figures/` (PNG here, PDF beside it), '
                'with the notebook that made it.', '']
     for f in figs:
@@ -185,19 +191,22 @@ def missing_api(out: Path, mods: dict) -> list[str]:
     return miss
 
 
-def build(out=ROOT / '_site', clean=False) -> tuple[bool, str]:
+def build(out=ROOT / '_site', clean=False, figures=ROOT / 'figures') -> tuple[bool, str]:
     "Stage and build the site into `out`; returns (ok, report)."
     t0 = time.time()
     if clean: shutil.rmtree(ROOT / 'docs' / '_build', ignore_errors=True)
-    shutil.rmtree(out, ignore_errors=True)               # Sphinx never removes pages whose source went away
+    for d in (HTML, out): shutil.rmtree(d, ignore_errors=True)   # Sphinx never removes pages whose source went away
     written = set()
-    summary = stage(written)
+    summary = stage(written, Path(figures))
     _prune(written)
     warn_file = ROOT / 'docs' / '_build' / 'warnings.txt'
     r = subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-E', '--keep-going', '-d', str(DOCTREES),
-                        '-w', str(warn_file), str(STAGE), str(out)], cwd=ROOT, capture_output=True, text=True)
-    warnings = [l for l in (warn_file.read_text() if warn_file.exists() else '').splitlines() if 'WARNING' in l or 'ERROR' in l]
-    fatal = [w for w in warnings if FATAL.search(w) or ('ERROR' in w and '[docutils]' not in w)]   # docstring markup: not fatal
+                        '-w', str(warn_file), str(STAGE), str(HTML)], cwd=ROOT, capture_output=True, text=True)
+    if r.returncode == 0: shutil.copytree(HTML, out)      # Sphinx builds in docs/_build (myst-nb writes beside its outdir)
+    warnings = [l for l in (warn_file.read_text() if warn_file.exists() else '').splitlines()
+                if re.search(r'\b(WARNING|ERROR|CRITICAL|SEVERE)\b', l)]
+    fatal = [w for w in warnings if FATAL.search(w) or re.search(r'\b(CRITICAL|SEVERE)\b', w)
+             or ('ERROR' in w and '[docutils]' not in w)]                  # docstring markup errors: not fatal
     miss = missing_api(out, summary['modules']) if r.returncode == 0 else []
     n = sum(len(v) for v in summary['pages'].values()) + 5
     lines = [f'site in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: {n} pages '
@@ -215,8 +224,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default=str(ROOT / '_site'), help='output folder (default: _site/)')
     ap.add_argument('--clean', action='store_true', help='rebuild from scratch')
+    ap.add_argument('--figures', default=str(ROOT / 'figures'), help='the figures folder (default: figures/)')
     a = ap.parse_args(argv)
-    ok, report = build(Path(a.out).resolve(), a.clean)
+    ok, report = build(Path(a.out).resolve(), a.clean, Path(a.figures).resolve())
     print(('' if ok else 'FAILED: ') + report, flush=True)
     return 0 if ok else 1
 

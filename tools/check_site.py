@@ -222,12 +222,13 @@ def main(argv=None):
     ap.add_argument('--no-build', action='store_true', help='check the site as it is (default: build it first)')
     ap.add_argument('--shots', default=str(ROOT / 'docs' / '_build' / 'screenshots'))
     ap.add_argument('--install', action='store_true', help='apt-get install chromium where missing (root)')
+    ap.add_argument('--figures', default=str(ROOT / 'figures'), help='build from this figures folder (default: figures/)')
     a = ap.parse_args(argv)
     site = Path(a.site).resolve()
     if not a.no_build:
         sys.path.insert(0, str(ROOT / 'tools'))
         from build_docs import build
-        ok, report = build(site)
+        ok, report = build(site, figures=Path(a.figures).resolve())
         print(('' if ok else 'FAILED: ') + report, flush=True)
         if not ok: return 1
     ok, report = check(site, Path(a.shots).resolve(), install_chromium() if a.install else None)

@@ -249,26 +249,31 @@ def _png_size(data: bytes):
     return struct.unpack('>II', data[16:24]) if data[:8] == b'\x89PNG\r\n\x1a\n' else None
 
 
-def _thumb(data: bytes, size=48):
-    "Grey-level thumbnail (a flat list in [0, 1]) of PNG bytes, for comparing one picture at two resolutions."
+def _ink(data: bytes, size=64):
+    "Ink map (1 - grey level, a flat list) of a 64x64 thumbnail of PNG bytes: one picture at any resolution."
     import io
     from PIL import Image
     im = Image.open(io.BytesIO(data)).convert('L').resize((size, size), Image.BILINEAR)
-    return [v / 255 for v in im.getdata()]
+    return [1 - v / 255 for v in im.getdata()]
 
 
-def matching_figure(png: bytes, figures: dict, tol=0.04):
-    """The name of the figure in `figures` ({name: PNG bytes}) that `png` shows (same aspect ratio to 3%,
-    mean absolute grey-level difference of 48x48 thumbnails under `tol`), or None."""
+def _cosine(a, b) -> float:
+    na, nb = sum(x * x for x in a) ** 0.5, sum(y * y for y in b) ** 0.5
+    return sum(x * y for x, y in zip(a, b)) / (na * nb) if na and nb else float(na == nb)
+
+
+def matching_figure(png: bytes, figures: dict, min_similarity=0.9):
+    """The name of the figure in `figures` ({name: PNG bytes}) that `png` shows, or None: same aspect ratio
+    to 3% and cosine similarity of the ink maps of 64x64 thumbnails >= `min_similarity` (the same matplotlib
+    figure at 72 and 150 dpi scores about 0.99; two different plots of this project's style at most 0.75)."""
     sa = _png_size(png)
     if not sa: return None
-    best, best_d = None, tol
-    ta = _thumb(png)
+    best, best_s, ia = None, min_similarity, _ink(png)
     for name, data in figures.items():
         sb = _png_size(data)
         if not sb or abs(sa[0] / sa[1] - sb[0] / sb[1]) > 0.03 * sb[0] / sb[1]: continue
-        d = sum(abs(x - y) for x, y in zip(ta, _thumb(data))) / len(ta)
-        if d < best_d: best, best_d = name, d
+        sim = _cosine(ia, _ink(data))
+        if sim >= best_s: best, best_s = name, sim
     return best
 
 
@@ -291,9 +296,42 @@ def dedupe_images(nb, figures: dict, link_prefix: str) -> list[str]:
     return replaced
 
 
+_SAVE_FIG = re.compile(r"""save_figure\(\s*[^,]+,\s*(f?)(['"])(.+?)\2""")
+
+
+def _figure_output(name: str, link_prefix: str):
+    import nbformat
+    return nbformat.v4.new_output('display_data', data={
+        'text/markdown': f'![{Path(name).stem}]({link_prefix}{name})\n\n*`figures/{name}` (PNG and PDF), written by this notebook.*',
+        'text/plain': f'<figures/{name}>'})
+
+
+def link_figures(nb, pngs, link_prefix: str) -> list[str]:
+    """Show each figure of `pngs` (file names in figures/) in `nb` as a link to the committed file: below the
+    cell that saves it (`save_figure(fig, 'stem' or f'{X}_stem', ...)`; an f-string's fields match anything),
+    unless that cell already shows it; figures no cell claims go in a last cell. Returns the names linked."""
+    import nbformat
+    left, linked = sorted(pngs), []
+    for c in nb.cells:
+        if c.cell_type != 'code': continue
+        shown = {o.get('data', {}).get('text/plain', '') for o in c.get('outputs', [])}
+        for f, _, stem in _SAVE_FIG.findall(c.source):
+            rx = re.compile(''.join('.+' if part.startswith('{') else re.escape(part)
+                                    for part in re.split(r'(\{[^}]*\})', stem)) + r'\.png' if f else re.escape(stem) + r'\.png')
+            for name in [n for n in left if rx.fullmatch(n)]:
+                if f'<figures/{name}>' not in shown: c.outputs.append(_figure_output(name, link_prefix))
+                left.remove(name); linked.append(name)
+    if left:
+        cell = nbformat.v4.new_code_cell('# figures this notebook wrote (linked, not embedded)')
+        cell.outputs = [_figure_output(n, link_prefix) for n in left]
+        nb.cells.append(cell); linked += left
+    return linked
+
+
 def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -> dict:
-    """Copy the executed experiment notebooks of a reproduction run into `figures/notebooks/` (tracked),
-    images that duplicate a PNG of `figures/` replaced by links to it; returns {stem: [figures linked]}.
+    """Copy the executed experiment notebooks of a reproduction run into `figures/notebooks/` (tracked), every
+    figure the notebook wrote shown as a link to its committed PNG in `figures/` (an embedded image that
+    duplicates one is replaced by the link): returns {stem: [figures linked]}.
 
     `run_dir` defaults to the run named in `figures/manifest.json`; only notebooks whose status there is
     'ok' are published (a failed run keeps the previously published copy)."""
@@ -312,9 +350,10 @@ def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -
         nb = nbformat.read(src, as_version=4)
         mine = {f: (figures_dir / f).read_bytes() for f in e.get('outputs', [])
                 if f.endswith('.png') and (figures_dir / f).is_file()}
-        done[stem] = dedupe_images(nb, mine, link)
-        for c in nb.cells:
-            c.metadata.pop('execution', None)               # papermill's per-cell timestamps: noise in git
+        dedupe_images(nb, mine, link)
+        done[stem] = link_figures(nb, mine, link)
+        for c in nb.cells:                                   # papermill's per-cell timestamps: noise in git
+            c.metadata.pop('execution', None); c.metadata.pop('papermill', None)
         write_text(dest / f'{stem}.ipynb', nbformat.writes(nb))
     return done
 
@@ -334,6 +373,7 @@ def main(argv=None):
     ap.add_argument('notebooks', nargs='*')
     ap.add_argument('--flags', default=None, help='test flags to run (default: every tst_flags flag, i.e. slow)')
     ap.add_argument('--run-dir', default=None, help='publish: the reproduction run (default: figures/manifest.json)')
+    ap.add_argument('--figures-dir', default=str(ROOT / 'figures'), help='publish: the figures folder (default: figures/)')
     a = ap.parse_args(argv)
     from nbdev.config import get_config
     flags = get_config().tst_flags.split() if a.flags is None else a.flags.split()
@@ -343,8 +383,8 @@ def main(argv=None):
         else: ok, t, problems = check_nb(fn, force_flags=flags, basepath=ROOT)
         print(json.dumps(dict(ok=ok, seconds=t, problems=problems))); return 0
     if a.cmd == 'publish':
-        for stem, figs in publish_experiments(a.run_dir).items():
-            print(f'{PUBLISHED}/{stem}.ipynb ({len(figs)} duplicate image(s) linked to figures/: {", ".join(figs) or "none"})')
+        for stem, figs in publish_experiments(a.run_dir, Path(a.figures_dir)).items():
+            print(f'{Path(a.figures_dir) / "notebooks" / stem}.ipynb: figures linked to figures/: {", ".join(figs) or "none"}')
         return 0
     nbs = [Path(n).resolve() for n in a.notebooks] or library_notebooks()
     bad = 0
