@@ -8,8 +8,9 @@ the executed experiments.
                                                      `make test` does on the run it already makes), no writes
     python tools/nb_outputs.py publish [--run-dir R] copy the executed experiment notebooks of a reproduction
                                                      (default: the run named in figures/manifest.json) to
-                                                     figures/notebooks/, images that duplicate a figure replaced
-                                                     by a link to that file
+                                                     figures/notebooks/ (tracked; `make reproduce` runs this),
+                                                     each figure the notebook wrote shown as a link to its
+                                                     committed PNG in figures/, never embedded a second time
 
 How a notebook is executed: exactly as nbdev's `test_nb` does it (execnb's in-process `CaptureShell`, in the
 notebook's folder, cells flagged with a `tst_flags` flag skipped unless forced, `eval: false` cells and
@@ -254,7 +255,7 @@ def _ink(data: bytes, size=64):
     import io
     from PIL import Image
     im = Image.open(io.BytesIO(data)).convert('L').resize((size, size), Image.BILINEAR)
-    return [1 - v / 255 for v in im.getdata()]
+    return [1 - v / 255 for v in im.tobytes()]
 
 
 def _cosine(a, b) -> float:
@@ -333,8 +334,9 @@ def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -
     figure the notebook wrote shown as a link to its committed PNG in `figures/` (an embedded image that
     duplicates one is replaced by the link): returns {stem: [figures linked]}.
 
-    `run_dir` defaults to the run named in `figures/manifest.json`; only notebooks whose status there is
-    'ok' are published (a failed run keeps the previously published copy)."""
+    Each notebook's executed copy is the one its manifest entry names (else `run_dir`/<stem>.ipynb, `run_dir`
+    defaulting to the run in `figures/manifest.json`); only notebooks whose status there is 'ok' are
+    published (a failed run keeps the previously published copy)."""
     import nbformat
     figures_dir = Path(figures_dir)
     dest = Path(dest) if dest else figures_dir / 'notebooks'
@@ -345,7 +347,8 @@ def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -
     link = os.path.relpath(figures_dir, dest).replace(os.sep, '/') + '/'
     done = {}
     for stem, e in sorted(man.get('notebooks', {}).items()):
-        src = run_dir / f'{stem}.ipynb'
+        src = Path(e['executed']) if e.get('executed') else run_dir / f'{stem}.ipynb'
+        if not src.is_absolute(): src = ROOT / src
         if e.get('status') != 'ok' or not src.exists(): continue
         nb = nbformat.read(src, as_version=4)
         mine = {f: (figures_dir / f).read_bytes() for f in e.get('outputs', [])
@@ -372,6 +375,8 @@ def main(argv=None):
     ap.add_argument('cmd', choices=['execute', 'check', 'publish', '_one'])
     ap.add_argument('notebooks', nargs='*')
     ap.add_argument('--flags', default=None, help='test flags to run (default: every tst_flags flag, i.e. slow)')
+    ap.add_argument('--workers', type=int, default=int(os.environ.get('QKD_TEST_WORKERS', 2)),
+                    help='execute/check: notebooks run at once, each in its own process (default 2)')
     ap.add_argument('--run-dir', default=None, help='publish: the reproduction run (default: figures/manifest.json)')
     ap.add_argument('--figures-dir', default=str(ROOT / 'figures'), help='publish: the figures folder (default: figures/)')
     a = ap.parse_args(argv)
@@ -389,8 +394,10 @@ def main(argv=None):
     nbs = [Path(n).resolve() for n in a.notebooks] or library_notebooks()
     bad = 0
     rel = lambda p: p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
-    for fn in nbs:
-        r = _one(fn, a.cmd, flags)
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max(1, a.workers)) as ex:
+        results = list(ex.map(lambda fn: _one(fn, a.cmd, flags), nbs))
+    for fn, r in zip(nbs, results):
         good = r['ok'] and not r['problems']
         bad += not good
         print(f"[{'PASS' if good else 'FAIL'}] {a.cmd} {rel(fn)} ({r['seconds']:.1f}s)"

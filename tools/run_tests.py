@@ -58,7 +58,8 @@ def outputs_step(results):
     bad = {fn: p for fn, ok, _, p in results if ok and p}
     if not bad: return True, f'{sum(ok for _, ok, *_ in results)} notebooks committed with current outputs'
     lines = [f'{len(bad)} notebooks committed without their outputs or with stale ones; for each, run '
-             '`.venv/bin/python tools/nb_outputs.py execute nbs/NAME.ipynb` and commit it:']
+             '`.venv/bin/python tools/nb_outputs.py execute nbs/NAME.ipynb` and commit it (an output that changes '
+             'on every run comes from unseeded randomness: seed the cell, or mark it `#| volatile` and say why):']
     for fn, p in bad.items():
         lines += [f'    {Path(fn).relative_to(ROOT)}'] + [f'      {x}' for x in p[:5]] + ([f'      ... {len(p) - 5} more'] if len(p) > 5 else [])
     return False, '\n'.join(lines)
