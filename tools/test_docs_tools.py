@@ -152,6 +152,29 @@ def test_broken_links(tmp: Path):
     test_eq(cs.broken_links(tmp, base, seen), ['a.html: broken anchor a.html#nowhere', 'a.html: broken link to missing.html'])
 
 
+def test_browser_finds_broken_pages(tmp: Path):
+    "Headless Chromium on a four-page site: the good page passes; a missing image, an empty page, a broken link fail."
+    exe = cs.find_chromium()
+    if exe is None:
+        print('  (chromium not installed: browser self-test skipped; the docs step installs it)'); return
+    from PIL import Image
+    site = tmp / 'site'; (site / 'experiments').mkdir(parents=True)
+    Image.new('RGB', (8, 8), 'red').save(site / 'ok.png')
+    text = '<p>' + 'enough words to count as a page. ' * 5 + '</p>'
+    page = lambda body: f'<!doctype html><html><head><title>t</title></head><body><article>{body}</article></body></html>'
+    (site / 'index.html').write_text(page(f'<h1>Home</h1>{text}<img src="ok.png"><a href="experiments/01_main_table.html#top">x</a>'))
+    (site / 'experiments' / '01_main_table.html').write_text(page(f'<h1 id="top">E</h1>{text}<img src="../gone.png">'))
+    (site / 'empty.html').write_text(page('<h1>Nothing</h1>'))
+    (site / 'links.html').write_text(page(f'<h1>L</h1>{text}<a href="nowhere.html">x</a><a href="index.html#no-such">y</a>'))
+    ok, report = cs.check(site, tmp / 'shots', exe)
+    assert not ok, report
+    for want in ['experiments/01_main_table.html: 404', 'experiments/01_main_table.html: image not shown',
+                 'empty.html: renders empty', 'links.html: broken link to nowhere.html', 'links.html: broken anchor index.html#no-such']:
+        assert want in report, (want, report)
+    assert 'index.html:' not in report.replace('links.html', '').replace('#no-such', ''), report
+    assert (tmp / 'shots' / 'home.png').stat().st_size > 1000 and (tmp / 'shots' / 'experiment.png').exists()
+
+
 def main():
     tests = [(n, f) for n, f in globals().items() if n.startswith('test_') and getattr(f, '__module__', None) == __name__]
     failed = 0
