@@ -14,7 +14,8 @@ $(STAMP): setup.py settings.ini tools/setup_env.sh
 env: $(STAMP)
 
 reproduce: env  ## full profile, every experiment notebook, outputs in figures/
-	$(BIN)/qkd-reproduce --profile full
+	$(BIN)/qkd-reproduce --profile full; s=$$?; \
+	  $(BIN)/python tools/nb_outputs.py publish && exit $$s   # executed notebooks (those that ran) -> figures/notebooks/
 
 reproduce-quick: env
 	$(BIN)/qkd-reproduce --profile quick
@@ -37,3 +38,17 @@ export: env  ## regenerate the library and README from the notebooks
 
 clean-venv:
 	rm -rf .venv
+
+.PHONY: docs site-test outputs outputs-check
+
+docs: env  ## build the documentation site into _site/ (Sphinx + myst-nb: committed outputs, no execution, no network)
+	$(BIN)/python tools/build_docs.py
+
+site-test: env  ## build the site, then open every page in headless Chromium (installs Debian's chromium as root)
+	$(BIN)/python tools/check_site.py --install
+
+outputs: env  ## execute the library notebooks in place (slow cells included), so they are committed with outputs
+	$(BIN)/python tools/nb_outputs.py execute $(NB)
+
+outputs-check: env  ## execute the library notebooks and compare with their committed outputs (writes nothing)
+	$(BIN)/python tools/nb_outputs.py check $(NB)

@@ -12,7 +12,7 @@ def render(nb):
     out = ['<!-- Generated from nbs/index.ipynb by tools/make_readme.py: edit the notebook, not this file. -->\n']
     for c in nb.cells:
         src = c.source.strip('\n')
-        if c.cell_type == 'markdown': out.append(src + '\n')
+        if c.cell_type == 'markdown': out.append(src.replace('](../figures/', '](figures/') + '\n')   # paths from nbs/ -> from the root
         elif c.cell_type == 'code':
             if any(l.strip() in ('#| hide', '#|hide') for l in src.splitlines()): continue
             lines = [l for l in src.splitlines() if not l.startswith('#|')]

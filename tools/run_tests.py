@@ -7,6 +7,10 @@
    parallel, cells flagged with `--flags` included.
 3. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
    with its `smoke` profile, into a temporary folder (figures/ is left alone).
+4. The notebooks of step 2 must be committed with their outputs, current (tools/nb_outputs.py compares
+   the outputs of step 2's run with the committed ones, volatile parts masked).
+5. The documentation site builds (tools/build_docs.py) and every page opens in headless Chromium without
+   a broken link, a missing image or an empty page (tools/check_site.py).
 Ends with one line `N passed, M failed` (checks and notebooks) and a non-zero exit on failure.
 """
 import argparse, os, subprocess, sys, time
@@ -42,11 +46,45 @@ def _run_nb(args):
     fn, flags = args
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
-    from nbdev.test import test_nb
+    from nb_outputs import check_nb          # nbdev's test_nb, keeping the outputs to compare with the committed ones
     from nbdev.config import get_config
     skip = [f for f in get_config().tst_flags.split() if f not in flags]
-    ok, t = test_nb(Path(fn), skip_flags=skip, force_flags=flags, basepath=str(ROOT))
-    return fn, ok, t
+    ok, t, stale = check_nb(Path(fn), skip_flags=skip, force_flags=flags, basepath=str(ROOT))
+    return fn, ok, t, stale
+
+
+def outputs_step(results):
+    "Committed outputs step: every notebook that ran (and passed) has its outputs committed and current."
+    bad = {fn: p for fn, ok, _, p in results if ok and p}
+    if not bad: return True, f'{sum(ok for _, ok, *_ in results)} notebooks committed with current outputs'
+    lines = [f'{len(bad)} notebooks committed without their outputs or with stale ones; for each, run '
+             '`.venv/bin/python tools/nb_outputs.py execute nbs/NAME.ipynb` and commit it (an output that changes '
+             'on every run comes from unseeded randomness: seed the cell, or mark it `#| volatile` and say why):']
+    for fn, p in bad.items():
+        lines += [f'    {Path(fn).relative_to(ROOT)}'] + [f'      {x}' for x in p[:5]] + ([f'      ... {len(p) - 5} more'] if len(p) > 5 else [])
+    return False, '\n'.join(lines)
+
+
+def docs_steps():
+    """Docs steps, [(ok, line)]: the tools' own tests (tools/test_docs_tools.py); then the site builds
+    (tools/build_docs.py) and every page opens in headless Chromium (tools/check_site.py, which installs
+    Debian's chromium where it is missing and we are root)."""
+    r = subprocess.run([sys.executable, 'tools/test_docs_tools.py'], cwd=ROOT, capture_output=True, text=True)
+    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ''
+    steps = [(r.returncode == 0, f'docs tools: {last}' + ('' if r.returncode == 0 else f'\n{r.stdout[-3000:]}{r.stderr[-2000:]}'))]
+    t0 = time.time()
+    try:
+        from build_docs import build
+        from check_site import check, install_chromium
+        ok, report = build(ROOT / '_site')
+        if ok:
+            ok, shots = check(ROOT / '_site', ROOT / 'docs' / '_build' / 'screenshots', install_chromium())
+            report += '\n' + shots
+    except Exception as e:
+        ok, report = False, f'{type(e).__name__}: {e} (are the docs requirements installed? `make env`)'
+    steps.append((ok, f'docs: site built and every page opened in headless Chromium ({time.time() - t0:.0f}s)\n    '
+                      + report.replace('\n', '\n    ')))
+    return steps
 
 
 def smoke_experiments(workers):
@@ -83,6 +121,7 @@ def main():
     ap.add_argument('--workers', type=int, default=int(os.environ.get('QKD_TEST_WORKERS', 2)))
     ap.add_argument('--no-sync', action='store_true', help='skip the export/clean sync check')
     ap.add_argument('--no-experiments', action='store_true', help='skip the smoke runs of the experiment notebooks')
+    ap.add_argument('--no-docs', action='store_true', help='skip building the site and its browser test')
     a = ap.parse_args()
     flags = a.flags.split()
     passed = failed = 0
@@ -98,13 +137,23 @@ def main():
     import multiprocessing as mp
     sys.path.insert(0, str(Path(__file__).parent))
     from run_tests import _run_nb as run_nb
+    results = []
     with ProcessPoolExecutor(a.workers, mp_context=mp.get_context('spawn'), max_tasks_per_child=1) as ex:
-        for fn, ok, t in ex.map(run_nb, [(str(p), flags) for p in nbs]):
+        for fn, ok, t, stale in ex.map(run_nb, [(str(p), flags) for p in nbs]):
             print(f"[{'PASS' if ok else 'FAIL'}] {Path(fn).relative_to(ROOT)} ({t:.1f}s)", flush=True)
             passed += ok; failed += not ok
+            results.append((fn, ok, t, stale))
+    if nbs:
+        ok, msg = outputs_step(results)
+        print(f"[{'PASS' if ok else 'FAIL'}] outputs: {msg}", flush=True)
+        passed += ok; failed += not ok
     if not a.no_experiments and not a.only:
         p, f = smoke_experiments(a.workers)
         passed += p; failed += f
+    if not a.no_docs and not a.only:
+        for ok, msg in docs_steps():
+            print(f"[{'PASS' if ok else 'FAIL'}] {msg}", flush=True)
+            passed += ok; failed += not ok
     print(f'total time {time.time() - t0:.0f}s')
     print(f'{passed} passed, {failed} failed')
     sys.exit(1 if failed or not (passed) else 0)

@@ -21,6 +21,17 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   fi
 fi
 $PIP install -q -e ".[dev]"
+$PIP install -q -e ".[docs]"                       # Sphinx + myst-nb + theme for `make docs` and the site test
+# The site test opens the site in headless Chromium: Debian's `chromium` where none is installed (root only;
+# GitHub's Ubuntu runners have google-chrome, which the test uses as well).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
+      || echo "note: could not install chromium; the site test will fail until it is installed"
+  else
+    echo "note: no chromium found; install it (apt-get install chromium, as root) for the site test"
+  fi
+fi
 # A Jupyter kernel for this environment (JupyterLab from `make lab` uses it; so can any other Jupyter).
 .venv/bin/python -m ipykernel install --sys-prefix --name qkd_nb --display-name "Python (qkd_nb)" >/dev/null
 echo "environment ready: $(.venv/bin/python -c 'import torch,qiskit; print("torch", torch.__version__, "| qiskit", qiskit.__version__)')"
