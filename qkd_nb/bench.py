@@ -65,6 +65,7 @@ class Gate:
     qubits: tuple
     angle: Callable | None = None
 
+# %% ../nbs/13_bench.ipynb #2fe3160c
 def circuit_gates(circuit: QuantumCircuit, input_params: Sequence, weight_params: Sequence) -> list[Gate]:
     """`circuit` as a list of `Gate`s of `BASIS` (transpiled at optimization level 0, global phase
     dropped); the angles are functions of the inputs `x` and weights `w` (see `angle_function`)."""
@@ -138,7 +139,8 @@ class PeerLayer(nn.Module):
             raise ValueError(f'expected input of shape (batch, {self.n_inputs}), got '
                              f'{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}')
         x = x.to(device=self.device, dtype=self.dtype)
-        self.circuit_evals += x.shape[0]
+        # like the native backprop estimator: a forward pass B evaluations, its backward pass B more
+        self.circuit_evals += x.shape[0] * (2 if torch.is_grad_enabled() and self.weight.requires_grad else 1)
         return self._run(x, self.weight).to(self.dtype).reshape(x.shape[0], self.n_obs)
 
 # %% ../nbs/13_bench.ipynb #a85aba34
@@ -225,12 +227,12 @@ class PyqtorchLayer(PeerLayer):
         term = lambda c, ops: pyq.Scale(pyq.Sequence([getattr(pyq, p)(q) for q, p in ops.items()]) if ops else pyq.I(0),
                                         torch.tensor(c, dtype=self.dtype))
         self._pyq, self._cdt, self._names = pyq, cdt, [f'g{i}' for i in range(k)]
-        self._circ = pyq.QuantumCircuit(self.n_qubits, ops).to(dtype=cdt)
-        self._obs = [pyq.Observable([term(c, o) for c, o in terms]).to(dtype=cdt) for terms in self.terms]
+        self._circ = pyq.QuantumCircuit(self.n_qubits, ops).to(dtype=cdt, device=self.device)
+        self._obs = [pyq.Observable([term(c, o) for c, o in terms]).to(dtype=cdt, device=self.device) for terms in self.terms]
 
     def _run(self, x, w):
         pyq, values = self._pyq, dict(zip(self._names, self.angles(x, w)))
-        st = pyq.zero_state(self.n_qubits, batch_size=x.shape[0], dtype=self._cdt)
+        st = pyq.zero_state(self.n_qubits, batch_size=x.shape[0], dtype=self._cdt, device=x.device)
         if self.mode == 'ad':
             state = pyq.run(self._circ, st, values)
             return torch.stack([o.expectation(state) for o in self._obs], 1)
@@ -395,6 +397,7 @@ class Peer:
     kwargs: dict = field(default_factory=dict)
     max_amplitudes: int | None = None   # skip (n, B) with B * 2**n above this (memory)
 
+# %% ../nbs/13_bench.ipynb #3a2b4219
 PEERS = {
     'native-f32': Peer('qkd_nb native float32', 'qkd_nb', None, torch.float32),
     'native-f64': Peer('qkd_nb native float64 (reference)', 'qkd_nb', None, torch.float64),
@@ -413,15 +416,18 @@ PEERS = {
 "Every benchmarked configuration by name."
 BASELINE, REFERENCE = 'native-f32', 'native-f64'
 
-def make_layer(peer: str, pqc: PQC, weight=None, dtype: torch.dtype | None = None, seed: int = 0) -> nn.Module:
-    "The `QuantumLayer`-like module of `peer` for `pqc` (its timed dtype unless `dtype`), weights `weight` or seeded."
+# %% ../nbs/13_bench.ipynb #38e5a81f
+def make_layer(peer: str, pqc: PQC, weight=None, dtype: torch.dtype | None = None, seed: int = 0, device='cpu') -> nn.Module:
+    """The `QuantumLayer`-like module of `peer` for `pqc` (its timed dtype unless `dtype`), weights `weight` or
+    seeded, on `device` (CUDA: the native simulator; the torch-based peers where their library supports it)."""
     if peer not in PEERS: raise ValueError(f'unknown peer {peer!r}; choose from {list(PEERS)}')
     p = PEERS[peer]; dtype = dtype or p.dtype
     if p.cls is None:
         init = 'uniform' if weight is None else torch.as_tensor(weight, dtype=torch.float64)
-        return QuantumLayer(*pqc.layer_args(), backend='torch', dtype=dtype, init=init, seed=seed)
-    return p.cls(*pqc.layer_args(), dtype=dtype, weight=weight, seed=seed, **p.kwargs)
+        return QuantumLayer(*pqc.layer_args(), backend='torch', dtype=dtype, init=init, seed=seed, device=device)
+    return p.cls(*pqc.layer_args(), dtype=dtype, weight=weight, seed=seed, device=device, **p.kwargs)
 
+# %% ../nbs/13_bench.ipynb #9022f071
 def peer_available(peer: str) -> tuple[bool, str]:
     "Whether `peer`'s library is installed here, and if not what to install."
     m = PEERS[peer].module
@@ -434,6 +440,7 @@ def make_data(n_inputs: int, n_weights: int, B: int, seed: int = 0):
     rng = np.random.default_rng([int(seed), int(n_inputs), int(B)])
     return rng.uniform(0, np.pi, (int(B), int(n_inputs))), rng.uniform(-np.pi, np.pi, int(n_weights))
 
+# %% ../nbs/13_bench.ipynb #fa35fd0e
 def step_fn(layer: nn.Module, x0) -> Callable:
     "`step() -> (y, grad_x, grad_w)`: one forward + backward of `layer` on the fixed inputs `x0`."
     xt = torch.as_tensor(x0, dtype=layer.weight.dtype)
@@ -444,6 +451,7 @@ def step_fn(layer: nn.Module, x0) -> Callable:
         return y, x.grad, layer.weight.grad
     return step
 
+# %% ../nbs/13_bench.ipynb #61301894
 def time_step(step: Callable, repeats: int = 5, time_cap_s: float = 20.0) -> dict:
     "Warm-up, then up to `repeats` timed calls of `step` (stopping near `time_cap_s`): median, min, runs, first call."
     t0 = time.perf_counter(); out = step(); first = time.perf_counter() - t0
@@ -454,7 +462,7 @@ def time_step(step: Callable, repeats: int = 5, time_cap_s: float = 20.0) -> dic
         if sum(times) + times[-1] > time_cap_s: break
     return dict(time_s=statistics.median(times), min_s=min(times), runs=len(times), first_s=first, status='ok', out=out)
 
-# %% ../nbs/13_bench.ipynb #da10c537
+# %% ../nbs/13_bench.ipynb #3531c661
 def _proc_mib(key: str) -> float:
     "A `/proc/self/status` field (VmRSS, VmHWM) in MiB; NaN without procfs."
     try:
@@ -471,6 +479,7 @@ def _reset_peak() -> bool:
 
 def _np(t): return np.zeros(0) if t is None else t.detach().to('cpu', torch.float64).numpy()
 
+# %% ../nbs/13_bench.ipynb #fcd04cdd
 def run_one(spec: dict) -> dict:
     "One measurement in this process; `spec`: peer, n, B, seed, repeats, time_cap_s, threads, entanglement, out_npz."
     if spec.get('threads'): torch.set_num_threads(int(spec['threads']))
@@ -489,20 +498,28 @@ def run_one(spec: dict) -> dict:
     return dict(peer=peer, n=n, B=B, **r, setup_s=setup, mem_peak_mib=peak,
                 mem_delta_mib=peak - rss0 if reset else float('nan'), threads=torch.get_num_threads())
 
+# %% ../nbs/13_bench.ipynb #6a403ffc
 def _child_main(spec_json: str) -> None:
     "Entry point of a measurement process: prints one `RESULT {json}` line."
     out = io.StringIO()
     with contextlib.redirect_stdout(out): res = run_one(json.loads(spec_json))
     sys.stderr.write(out.getvalue()); print('RESULT ' + json.dumps(res), flush=True)
 
-# %% ../nbs/13_bench.ipynb #eb094ef5
+# %% ../nbs/13_bench.ipynb #66fc9e00
+def _child_env(threads: int | None) -> dict:
+    "The environment of a measurement process: this qkd_nb first on the path, `threads` threads (None = all cores)."
+    import qkd_nb
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+    env['PYTHONPATH'] = os.pathsep.join([str(Path(qkd_nb.__file__).resolve().parents[1])] + [p for p in [env.get('PYTHONPATH')] if p])
+    for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
+        if threads: env[k] = str(threads)
+        else: env.pop(k, None)
+    return env
+
+# %% ../nbs/13_bench.ipynb #df7da5f1
 def measure(spec: dict, timeout_s: float = 600.0) -> dict:
     "`run_one(spec)` in a fresh Python process; a failure or timeout becomes a row with `status` and `note`."
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    if spec.get('threads'):
-        for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'): env[k] = str(spec['threads'])
-    else:
-        for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'): env.pop(k, None)
+    env = _child_env(spec.get('threads'))
     cmd = [sys.executable, '-c', 'import sys; from qkd_nb.bench import _child_main; _child_main(sys.argv[1])', json.dumps(spec)]
     try:
         r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s)
@@ -532,7 +549,7 @@ def agreement(arrays: dict, ref: dict, peer: str) -> dict:
         out['max_abs_err_f64'] = err('64'); ok = ok and out['max_abs_err_f64'] <= p.tol64 * scale
     return dict(out, agree=bool(ok))
 
-# %% ../nbs/13_bench.ipynb #67360946
+# %% ../nbs/13_bench.ipynb #1940e909
 def run_grid(sizes, peers, threads=(1,), repeats: int = 5, time_cap_s: float = 20.0, seed: int = 0,
              entanglement: str = 'linear', timeout_s: float | None = None, log=print) -> pd.DataFrame:
     "Measure every (threads, B, n, peer) of `sizes` (a list of (n, B)) in fresh processes; one row each."
@@ -559,6 +576,7 @@ def run_grid(sizes, peers, threads=(1,), repeats: int = 5, time_cap_s: float = 2
                     if r['peer'] in got and REFERENCE in got: r.update(agreement(got[r['peer']], got[REFERENCE], r['peer']))
     return _ratios(pd.DataFrame(rows))
 
+# %% ../nbs/13_bench.ipynb #d302a672
 def _ratios(df: pd.DataFrame) -> pd.DataFrame:
     for c in ('time_s', 'max_abs_err', 'max_abs_err_f64', 'agree', 'mem_peak_mib', 'mem_delta_mib', 'note'):
         if c not in df: df[c] = np.nan
@@ -588,6 +606,7 @@ def kd_epoch_cost(model: nn.Module, splits='digits', teacher: nn.Module | None =
     return dict(epoch_s=statistics.median(ts), epochs_timed=len(ts), steps=len(train_dl), batch_size=batch_size,
                 circuit_evals_per_epoch=int(h[-1]['circuit_evals']), final_loss=float(h[-1]['loss']))
 
+# %% ../nbs/13_bench.ipynb #6c4a51a8
 def peer_student(peer: str, n_features: int, n_classes: int, seed: int = 0, **kw) -> HybridStudent:
     "The default `HybridStudent` with its circuit run by `peer` (same encoder, head and initial weights)."
     s = HybridStudent(n_features, n_classes, seed=seed, **kw)
@@ -604,6 +623,7 @@ def _e2e_child(spec: dict) -> dict:
     s = peer_student(spec['peer'], sp.n_features, sp.n_classes, seed=spec.get('seed', 0))
     return dict(peer=spec['peer'], **kd_epoch_cost(s, sp, epochs=spec.get('epochs', 3), seed=spec.get('seed', 0)))
 
+# %% ../nbs/13_bench.ipynb #186b9506
 def end_to_end(peers: Sequence[str], dataset: str = 'digits', epochs: int = 3, seed: int = 0, threads: int | None = 1,
                timeout_s: float = 1800.0) -> pd.DataFrame:
     "`kd_epoch_cost` of the default hybrid student with each of `peers` running its circuit, one process each."
@@ -612,7 +632,7 @@ def end_to_end(peers: Sequence[str], dataset: str = 'digits', epochs: int = 3, s
         spec = dict(peer=p, dataset=dataset, epochs=epochs, seed=seed, threads=threads, kind='e2e')
         cmd = [sys.executable, '-c', 'import sys, json; from qkd_nb.bench import _e2e_child; '
                'print("RESULT " + json.dumps(_e2e_child(json.loads(sys.argv[1]))))', json.dumps(spec)]
-        env = dict(os.environ, PYTHONWARNINGS='ignore', **({'OMP_NUM_THREADS': str(threads)} if threads else {}))
+        env = _child_env(threads)
         try:
             r = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout_s)
             lines = [l for l in r.stdout.splitlines() if l.startswith('RESULT ')]
@@ -638,7 +658,7 @@ def closest_peers(df: pd.DataFrame) -> pd.DataFrame:
                         ratio=np.nan if best is None else float(best.time_s) / t))
     return pd.DataFrame(out)
 
-# %% ../nbs/13_bench.ipynb #dcc2b54f
+# %% ../nbs/13_bench.ipynb #00bc3aa1
 def _fmt_t(t):
     return '-' if t != t else f'{t * 1e6:.0f} µs' if t < 1e-3 else f'{t * 1e3:.1f} ms' if t < 1 else f'{t:.2f} s'
 
@@ -648,6 +668,7 @@ def _cell(r):
     if r.peer != BASELINE and r.ratio == r.ratio: s += f' ({r.ratio:.1f}x)'
     return s + (' ✗' if r.agree is False or r.agree == 0 else '')
 
+# %% ../nbs/13_bench.ipynb #1e264218
 def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> str:
     "The benchmark report as Markdown (see `write_report`)."
     from qkd_nb.analysis import to_markdown
@@ -655,8 +676,9 @@ def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> s
     wide = df.assign(cell=[_cell(r) for r in df.itertuples()]).pivot_table(
         index=['threads_asked', 'n', 'B'], columns='peer', values='cell', aggfunc='first')[peers].reset_index()
     cp = closest_peers(df)
-    mem = df.pivot_table(index=['threads_asked', 'n', 'B'], columns='peer', values='mem_delta_mib', aggfunc='first').reset_index()
-    ran = df[df.max_abs_err.notna()]
+    mem = df.pivot_table(index=['threads_asked', 'n', 'B'], columns='peer', values='mem_delta_mib', aggfunc='first')
+    mem = mem[[p for p in peers if p in mem.columns]].reset_index()
+    ran = df[df.max_abs_err.notna() & (df.peer != REFERENCE)]
     md = ['# Benchmark: forward + backward of the student PQC', '',
           'Generated by `qkd_nb.bench` (`make bench`). One forward + backward pass (gradients to inputs and weights) '
           'of the student\'s circuit (`build_pqc`, linear feature-map entanglement), one Z per qubit; median of the timed '
@@ -673,7 +695,7 @@ def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> s
         md += ['## End to end: one KD epoch of the hybrid student on digits (`kd_epoch_cost`)', '', to_markdown(e2e), '']
     return '\n'.join(md)
 
-# %% ../nbs/13_bench.ipynb #00bc3aa1
+# %% ../nbs/13_bench.ipynb #0cdcdb87
 def write_report(df: pd.DataFrame, e2e: pd.DataFrame | None, out_dir, info: dict | None = None) -> dict:
     "Write benchmark.csv, benchmark.md, benchmark.png and benchmark.pdf into `out_dir` (atomically); return the paths."
     import matplotlib; matplotlib.use('Agg')
@@ -698,6 +720,7 @@ def write_report(df: pd.DataFrame, e2e: pd.DataFrame | None, out_dir, info: dict
     plt.close(fig)
     return paths
 
+# %% ../nbs/13_bench.ipynb #ea71fde7
 def machine_info() -> dict:
     "Python, torch, CPU model, cores and load: printed with every report."
     cpu = platform.processor() or platform.machine()
@@ -709,6 +732,7 @@ def machine_info() -> dict:
 # %% ../nbs/13_bench.ipynb #8b4c3bd6
 def _grid(qubits, batches, extra=()): return [(n, B) for B in batches for n in qubits] + list(extra)
 
+# %% ../nbs/13_bench.ipynb #34a19082
 PROFILES = {
     'smoke': dict(sizes=_grid([3], [2]), threads=[1], repeats=1, time_cap_s=10.0, e2e=False),
     'quick': dict(sizes=_grid([2, 4, 6, 8], [1, 64]), threads=[1], repeats=3, time_cap_s=15.0, e2e=True),
@@ -718,6 +742,7 @@ PROFILES = {
 }
 "Benchmark profiles: sizes (n, B), thread counts (None = all cores), repeats, time cap, end-to-end epoch."
 
+# %% ../nbs/13_bench.ipynb #70535fdb
 def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=None, threads=None, repeats=None,
                   time_cap_s=None, e2e=None, seed: int = 0, dataset: str = 'digits', log=print) -> dict:
     "Run `profile` (arguments not None override it), write the report into `out_dir`; returns results, closest, e2e, paths."

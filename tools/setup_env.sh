@@ -20,7 +20,13 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
       || $PIP install -q "$TORCH"
   fi
 fi
-$PIP install -q -e ".[dev]"
+# The benchmark's peers (qkd_nb.bench; `make test` runs its smoke profile with every peer). torch stays pinned on
+# the command line; torchquantum-ng and torchpack go in with --no-deps: their declared dependencies pull
+# torchvision, whose wheels replace the CPU torch (qkd_nb.bench stubs the torchvision import instead).
+$PIP install -q -e ".[dev,bench]" "$TORCH"
+$PIP install -q --no-deps torchquantum-ng==0.2.0 torchpack==0.3.1
+.venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" \
+  || { echo "a bench dependency replaced torch $TORCH: check settings.ini bench_requirements" >&2; exit 1; }
 # A Jupyter kernel for this environment (JupyterLab from `make lab` uses it; so can any other Jupyter).
 .venv/bin/python -m ipykernel install --sys-prefix --name qkd_nb --display-name "Python (qkd_nb)" >/dev/null
 echo "environment ready: $(.venv/bin/python -c 'import torch,qiskit; print("torch", torch.__version__, "| qiskit", qiskit.__version__)')"
