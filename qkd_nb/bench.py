@@ -709,10 +709,14 @@ def write_report(df: pd.DataFrame, e2e: pd.DataFrame | None, out_dir, info: dict
     d = df[df.status.isin(['ok', 'over cap'])]
     panels = sorted({(t, B) for t, B in zip(df.threads_asked.astype(str), df.B)})
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.4), squeeze=False, sharey=True)
+    import seaborn as sns
+    names = [p for p in PEERS if p in set(d.peer)]
+    style = {p: (c, m) for p, c, m in zip(names, sns.color_palette('tab20', len(names)), 'os^vD<>phX*d')}
     for ax, (th, B) in zip(axes[0], panels):
-        for p in [p for p in PEERS if p in set(d.peer)]:
+        for p in names:
             g = d[(d.peer == p) & (d.B == B) & (d.threads_asked.astype(str) == th)].sort_values('n')
-            if len(g): ax.plot(g.n, g.time_s, marker='o', ls='-' if p.startswith('native') else '--', label=p)
+            if len(g): ax.plot(g.n, g.time_s, marker=style[p][1], color=style[p][0], label=p,
+                               ls='-' if p.startswith('native') else '--', lw=2.2 if p == BASELINE else 1.2)
         ax.set_yscale('log'); ax.set_xlabel('qubits n'); ax.set_title(f'B = {B}, threads = {th}')
     axes[0][0].set_ylabel('forward + backward (s)')
     axes[0][-1].legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.01, 1))
