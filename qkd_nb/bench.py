@@ -23,8 +23,8 @@ from .quantum import QuantumLayer, HybridStudent, statevector_expectations
 __all__ = ['BASIS', 'ROTATIONS', 'PEERS', 'BASELINE', 'REFERENCE', 'TOL32', 'PROFILES', 'student_pqc', 'angle_function', 'Gate',
            'circuit_gates', 'pauli_terms', 'PeerLayer', 'install_torchvision_stub', 'TorchQuantumLayer',
            'PyqtorchLayer', 'QulacsLayer', 'TensorCircuitLayer', 'PennyLaneLayer', 'QiskitMLLayer', 'Peer',
-           'make_layer', 'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one', 'measure', 'agreement',
-           'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'closest_peers', 'report_markdown',
+           'make_layer', 'peer_versions', 'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one', 'measure',
+           'agreement', 'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'closest_peers', 'report_markdown',
            'write_report', 'machine_info', 'run_benchmark', 'main']
 
 # %% ../nbs/13_bench.ipynb #2808aac4
@@ -396,22 +396,23 @@ class Peer:
     tol64: float = 1e-10
     kwargs: dict = field(default_factory=dict)
     max_amplitudes: int | None = None   # skip (n, B) with B * 2**n above this (memory)
+    dist: str = 'torch'                 # the package (distribution) whose version the report states
 
 # %% ../nbs/13_bench.ipynb #3a2b4219
 PEERS = {
     'native-f32': Peer('qkd_nb native float32', 'qkd_nb', None, torch.float32),
     'native-f64': Peer('qkd_nb native float64 (reference)', 'qkd_nb', None, torch.float64),
-    'torchquantum': Peer('TorchQuantum (torchquantum-ng)', 'torchquantum', TorchQuantumLayer),
-    'pyqtorch': Peer('pyqtorch (AD)', 'pyqtorch', PyqtorchLayer, check64=True, kwargs={'mode': 'ad'}),
-    'pyqtorch-adjoint': Peer('pyqtorch (adjoint)', 'pyqtorch', PyqtorchLayer, check64=True, kwargs={'mode': 'adjoint'}),
-    'qulacs': Peer('qulacs (loop, backprop)', 'qulacs', QulacsLayer, torch.float64),
-    'tensorcircuit': Peer('tensorcircuit-ng (torch, vmap)', 'tensorcircuit', TensorCircuitLayer, check64=True),
+    'torchquantum': Peer('TorchQuantum (torchquantum-ng)', 'torchquantum', TorchQuantumLayer, dist='torchquantum-ng'),
+    'pyqtorch': Peer('pyqtorch (AD)', 'pyqtorch', PyqtorchLayer, check64=True, kwargs={'mode': 'ad'}, dist='pyqtorch'),
+    'pyqtorch-adjoint': Peer('pyqtorch (adjoint)', 'pyqtorch', PyqtorchLayer, check64=True, kwargs={'mode': 'adjoint'}, dist='pyqtorch'),
+    'qulacs': Peer('qulacs (loop, backprop)', 'qulacs', QulacsLayer, torch.float64, dist='qulacs'),
+    'tensorcircuit': Peer('tensorcircuit-ng (torch, vmap)', 'tensorcircuit', TensorCircuitLayer, check64=True, dist='tensorcircuit-ng'),
     'pl-default': Peer('PennyLane default.qubit (backprop, broadcast)', 'pennylane', PennyLaneLayer, torch.float64,
-                       max_amplitudes=2 ** 19),    # ~6 GB at n = 14, B = 64
+                       max_amplitudes=2 ** 19, dist='pennylane'),    # ~6 GB at n = 14, B = 64
     'pl-lightning': Peer('PennyLane lightning.qubit (adjoint)', 'pennylane_lightning', PennyLaneLayer, torch.float64,
-                         tol64=1e-7, kwargs={'device_name': 'lightning.qubit'}),
-    'qiskit-ml': Peer('EstimatorQNN + TorchConnector (Statevector, param. shift)', 'qiskit_machine_learning', QiskitMLLayer),
-    'aer': Peer('EstimatorQNN + TorchConnector (Aer, param. shift)', 'qiskit_aer', QiskitMLLayer, kwargs={'aer': True}),
+                         tol64=1e-7, kwargs={'device_name': 'lightning.qubit'}, dist='pennylane-lightning'),
+    'qiskit-ml': Peer('EstimatorQNN + TorchConnector (Statevector, param. shift)', 'qiskit_machine_learning', QiskitMLLayer, dist='qiskit-machine-learning'),
+    'aer': Peer('EstimatorQNN + TorchConnector (Aer, param. shift)', 'qiskit_aer', QiskitMLLayer, kwargs={'aer': True}, dist='qiskit-aer'),
 }
 "Every benchmarked configuration by name."
 BASELINE, REFERENCE = 'native-f32', 'native-f64'
@@ -426,6 +427,16 @@ def make_layer(peer: str, pqc: PQC, weight=None, dtype: torch.dtype | None = Non
         init = 'uniform' if weight is None else torch.as_tensor(weight, dtype=torch.float64)
         return QuantumLayer(*pqc.layer_args(), backend='torch', dtype=dtype, init=init, seed=seed, device=device)
     return p.cls(*pqc.layer_args(), dtype=dtype, weight=weight, seed=seed, device=device, **p.kwargs)
+
+# %% ../nbs/13_bench.ipynb #a48d3dd2
+def peer_versions(peers: Sequence[str] | None = None) -> pd.DataFrame:
+    "Each peer's label, package and installed version (`-` where it is not installed)."
+    from importlib.metadata import version, PackageNotFoundError
+    def v(d):
+        try: return version(d)
+        except PackageNotFoundError: return '-'
+    return pd.DataFrame([dict(peer=p, label=PEERS[p].label, package=PEERS[p].dist, version=v(PEERS[p].dist))
+                         for p in (peers or PEERS)])
 
 # %% ../nbs/13_bench.ipynb #9022f071
 def peer_available(peer: str) -> tuple[bool, str]:
@@ -685,6 +696,7 @@ def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> s
           'calls after one warm-up, each (peer, n, B, threads) in a fresh process. In brackets: time / native float32 '
           'time (above 1 = native faster). `*` one call over the time cap (larger sizes skipped); ✗ disagrees with '
           'native float64.', '', 'Machine: ' + ', '.join(f'{k}={v}' for k, v in info.items()), '',
+          '## Peers', '', to_markdown(peer_versions(peers)), '',
           '## Time per forward + backward', '', to_markdown(wide), '',
           '## Closest peer per size', '', to_markdown(cp, floatfmt={'native_s': '.3g', 'peer_s': '.3g', 'ratio': '.2f'}), '',
           '## Extra memory (MiB above the resident set before the warm-up)', '', to_markdown(mem, floatfmt='.0f'), '',
