@@ -122,7 +122,8 @@ def main():
             print(f"[{'PASS' if ok else 'FAIL'}] {Path(fn).relative_to(ROOT)} ({t:.1f}s)", flush=True)
             passed += ok; failed += not ok
     if not a.no_bench and not a.only:
-        ok, msg = bench_smoke()
+        try: ok, msg = bench_smoke()
+        except Exception as e: ok, msg = False, f'{type(e).__name__}: {e}'
         print(f"[{'PASS' if ok else 'FAIL'}] bench smoke: {msg}", flush=True)
         passed += ok; failed += not ok
     if not a.no_experiments and not a.only:
