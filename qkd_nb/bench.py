@@ -752,7 +752,7 @@ def _grid(qubits, batches, extra=()): return [(n, B) for B in batches for n in q
 PROFILES = {
     'smoke': dict(sizes=_grid([3], [2]), threads=[1], repeats=3, time_cap_s=10.0, e2e=False),
     'quick': dict(sizes=_grid([2, 4, 6, 8], [1, 64]), threads=[1], repeats=3, time_cap_s=15.0, e2e=True),
-    'repro': dict(sizes=_grid([2, 4, 6, 8, 10, 12], [1, 64]), threads=[1], repeats=5, time_cap_s=20.0, e2e=True),
+    'repro': dict(sizes=_grid([2, 4, 8, 12], [1, 64]), threads=[1], repeats=5, time_cap_s=20.0, e2e=True),
     'full': dict(sizes=_grid(range(2, 17, 2), [1, 64, 1024], [(18, 1), (20, 1)]), threads=[1, None], repeats=7,
                  time_cap_s=60.0, e2e=True),
 }
