@@ -113,6 +113,7 @@ class PeerLayer(nn.Module):
         self.terms = [pauli_terms(o) for o in self.observables]
         self.n_qubits, self.n_inputs, self.n_weights = circuit.num_qubits, len(self.input_params), len(self.weight_params)
         self.n_obs, self.dtype, self.device, self.circuit, self.circuit_evals = len(self.observables), dtype, torch.device(device), circuit, 0
+        self.io_dtype = dtype          # dtype of the output (the computation runs in `dtype`)
         if weight is None:
             weight = 2 * math.pi * torch.rand(self.n_weights, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
         weight = torch.as_tensor(weight, dtype=torch.float64).detach().clone()
@@ -141,7 +142,7 @@ class PeerLayer(nn.Module):
         x = x.to(device=self.device, dtype=self.dtype)
         # like the native backprop estimator: a forward pass B evaluations, its backward pass B more
         self.circuit_evals += x.shape[0] * (2 if torch.is_grad_enabled() and self.weight.requires_grad else 1)
-        return self._run(x, self.weight).to(self.dtype).reshape(x.shape[0], self.n_obs)
+        return self._run(x, self.weight).to(self.io_dtype).reshape(x.shape[0], self.n_obs)
 
 # %% ../nbs/13_bench.ipynb #a85aba34
 class _Missing(type):
@@ -619,11 +620,12 @@ def kd_epoch_cost(model: nn.Module, splits='digits', teacher: nn.Module | None =
 
 # %% ../nbs/13_bench.ipynb #6c4a51a8
 def peer_student(peer: str, n_features: int, n_classes: int, seed: int = 0, **kw) -> HybridStudent:
-    "The default `HybridStudent` with its circuit run by `peer` (same encoder, head and initial weights)."
+    """The default `HybridStudent` with its circuit run by `peer` (same encoder, head and initial weights);
+    the peer computes in its own precision and returns the student's dtype."""
     s = HybridStudent(n_features, n_classes, seed=seed, **kw)
     if peer != BASELINE:
-        s.quantum = make_layer(peer, s.pqc, weight=s.quantum.weight.detach().double(), dtype=PEERS[peer].dtype)
-        s.encoder.to(PEERS[peer].dtype); s.head.to(PEERS[peer].dtype); s.dtype = PEERS[peer].dtype
+        s.quantum = make_layer(peer, s.pqc, weight=s.quantum.weight.detach().double())
+        s.quantum.io_dtype = s.dtype       # a float64-only peer hands float32 back to the float32 student
     return s
 
 # %% ../nbs/13_bench.ipynb #baeb3fc8
