@@ -5,7 +5,8 @@
    (the library is the notebooks' export, notebooks are clean, README.md is index.ipynb).
 2. Every notebook under nbs/ (experiments excepted) is executed by nbdev's own test runner, in
    parallel, cells flagged with `--flags` included.
-3. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
+3. The benchmark's smoke profile runs every peer of qkd_nb.bench (all must be installed and agree).
+4. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
    with its `smoke` profile, into a temporary folder (figures/ is left alone).
 4. The notebooks of step 2 must be committed with their outputs, current (tools/nb_outputs.py compares
    the outputs of step 2's run with the committed ones, volatile parts masked).
@@ -106,6 +107,23 @@ def smoke_experiments(workers):
         return ok, len(man.ran) - ok
 
 
+def bench_smoke():
+    """The benchmark's smoke profile with EVERY peer (qkd_nb.bench, into a temporary folder): each must be
+    installed, run, and agree with native float64. Returns (ok, message)."""
+    import tempfile
+    import numpy as np
+    from qkd_nb.bench import run_benchmark, PEERS, REFERENCE
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix='qkd_bench_smoke_') as tmp:
+        res = run_benchmark('smoke', out_dir=tmp, log=lambda s: None)
+    df = res['results']
+    bad = [f"{r.peer}: {r.status} {r.note if isinstance(r.note, str) else ''}".strip() for r in df.itertuples()
+           if r.status != 'ok' or (r.peer != REFERENCE and not (isinstance(r.agree, (bool, np.bool_)) and r.agree))]
+    bad += [f'{p}: not installed ({why})' for p, why in res['missing'].items()]
+    msg = f'{len(set(df.peer))} of {len(PEERS)} peers ({time.time() - t0:.1f}s)'
+    return not bad, msg + ('' if not bad else ':\n    ' + '\n    '.join(bad))
+
+
 def notebooks(pattern=None):
     nbs = sorted(p for p in (ROOT / 'nbs').rglob('*.ipynb')
                  if 'experiments' not in p.relative_to(ROOT / 'nbs').parts
@@ -122,6 +140,7 @@ def main():
     ap.add_argument('--no-sync', action='store_true', help='skip the export/clean sync check')
     ap.add_argument('--no-experiments', action='store_true', help='skip the smoke runs of the experiment notebooks')
     ap.add_argument('--no-docs', action='store_true', help='skip building the site and its browser test')
+    ap.add_argument('--no-bench', action='store_true', help='skip the benchmark smoke run (every peer)')
     a = ap.parse_args()
     flags = a.flags.split()
     passed = failed = 0
@@ -146,6 +165,11 @@ def main():
     if nbs:
         ok, msg = outputs_step(results)
         print(f"[{'PASS' if ok else 'FAIL'}] outputs: {msg}", flush=True)
+        passed += ok; failed += not ok
+    if not a.no_bench and not a.only:
+        try: ok, msg = bench_smoke()
+        except Exception as e: ok, msg = False, f'{type(e).__name__}: {e}'
+        print(f"[{'PASS' if ok else 'FAIL'}] bench smoke: {msg}", flush=True)
         passed += ok; failed += not ok
     if not a.no_experiments and not a.only:
         p, f = smoke_experiments(a.workers)

@@ -20,8 +20,13 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
       || $PIP install -q "$TORCH"
   fi
 fi
-$PIP install -q -e ".[dev]"
-$PIP install -q -e ".[docs]"                       # Sphinx + myst-nb + theme for `make docs` and the site test
+# The benchmark's peers (qkd_nb.bench; `make test` runs its smoke profile with every peer). torch stays pinned on
+# the command line; torchquantum-ng and torchpack go in with --no-deps: their declared dependencies pull
+# torchvision, whose wheels replace the CPU torch (qkd_nb.bench stubs the torchvision import instead).
+$PIP install -q -e ".[dev,bench,docs]" "$TORCH"   # docs: Sphinx + myst-nb + theme for `make docs` and the site test
+$PIP install -q --no-deps torchquantum-ng==0.2.0 torchpack==0.3.1
+.venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" \
+  || { echo "a bench dependency replaced torch $TORCH: check settings.ini bench_requirements" >&2; exit 1; }
 # The site test opens the site in headless Chromium: Debian's `chromium` where none is installed (root only;
 # GitHub's Ubuntu runners have google-chrome, which the test uses as well).
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
