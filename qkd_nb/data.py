@@ -181,7 +181,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                          f"{want} bytes of data, but the file has {got}")
     return np.frombuffer(raw, dtype=dt, count=count, offset=hdr).reshape(dims).astype(dt.newbyteorder('='))
 
-
+# %% ../nbs/00_data.ipynb #187eae8e
 def write_idx(path: str | os.PathLike, array) -> Path:
     "Write `array` as an IDX file (gzip-compressed if `path` ends in `.gz`), atomically; returns the path."
     path = Path(path)
@@ -230,7 +230,7 @@ def _stratified_split(idx, y, size, seed, what):
         raise ValueError(f"cannot make the stratified {what} split of {len(idx)} examples in "
                          f"{len(np.unique(y[idx]))} classes ({e}); use more data or other fractions") from None
 
-
+# %% ../nbs/00_data.ipynb #e5cb6897
 def _check_split_args(seed, val_frac, test_frac, standardize, max_train, has_test: bool) -> None:
     "The scalar arguments of `make_splits`, checked with a message that says what is accepted."
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
@@ -245,7 +245,7 @@ def _check_split_args(seed, val_frac, test_frac, standardize, max_train, has_tes
     if max_train is not None and (not isinstance(max_train, (int, np.integer)) or isinstance(max_train, bool) or max_train < 1):
         raise ValueError(f"max_train must be a positive int or None, got {max_train!r}")
 
-
+# %% ../nbs/00_data.ipynb #3a3df8bc
 def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, image_shape: tuple | None = None,
                 class_names=None, X_test=None, y_test=None, seed: int = 0, val_frac: float = 0.15,
                 test_frac: float = 0.2, standardize: bool | str = True, max_train: int | None = None) -> DataSplits:
@@ -375,7 +375,7 @@ def _to_unit(imgs: np.ndarray) -> np.ndarray:
     "uint8 pixels to [0, 1] floats; other types as they are."
     return imgs.astype(np.float32) / 255 if imgs.dtype == np.uint8 else imgs.astype(np.float32)
 
-
+# %% ../nbs/00_data.ipynb #e102c2a0
 def _image_splits(Xtr, ytr, Xte, yte, pool, class_names, kw) -> DataSplits:
     "Splits of image arrays `(N, H, W)` (official test set `Xte`, or None): pixels to [0, 1], pooled, flattened."
     _check_pool(pool, Xtr.shape[1:])

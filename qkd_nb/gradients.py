@@ -67,7 +67,7 @@ def _chain(sim, x, w, dax, daw):
         gx, gw = torch.autograd.grad([a for a, _ in outs], [x_, w_], [d.to(a.dtype) for a, d in outs], allow_unused=True)
     return (torch.zeros_like(x) if gx is None else gx), (torch.zeros_like(w) if gw is None else gw)
 
-
+# %% ../nbs/06_gradients.ipynb #33647718
 class GradientEstimator:
     "Base class: exact forward values (sampled when `shots`), gradients from `vjp`."
     name, exact, hardware = 'base', True, True
@@ -142,7 +142,7 @@ class Backprop(GradientEstimator):
             self.evals += 2 * y.shape[0]
             return torch.autograd.grad(y, [x_, w_], gy)
 
-
+# %% ../nbs/06_gradients.ipynb #6dad0f60
 class Adjoint(GradientEstimator):
     "Adjoint differentiation on the native simulator: exact, O(1) states of memory (simulator only)."
     name, hardware = 'adjoint', False

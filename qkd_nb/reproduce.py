@@ -107,7 +107,7 @@ def notebook_parameters(nb) -> dict[str, str]:
             out[node.target.id] = ast.get_source_segment(src, node.value)
     return out
 
-
+# %% ../nbs/09_reproduce.ipynb #09b32d44
 def resolve_parameters(nb, stem: str, profile: str, dataset: str = 'digits', seed: int = 0,
                        params: dict | None = None) -> dict[str, Any]:
     "The parameters injected into notebook `stem` (everything except `out_dir`), by the documented priority."
@@ -314,7 +314,7 @@ def _line(i, n, stem, res) -> str:
     s = f"[{i}/{n}] {mark} {stem} ({res['wall_time_s']:.1f} s, {len(res['outputs'])} outputs)"
     return s + (f"\n        {res['error']}" if res['error'] else '')
 
-
+# %% ../nbs/09_reproduce.ipynb #821514ce
 def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, figures_dir: str | os.PathLike = 'figures',
               run_dir: str | os.PathLike | None = None, dataset: str = 'digits', seed: int = 0, workers: int = 1,
               scheduler: str | None = None, kernel_name: str | None = None, params: dict | None = None,
@@ -383,7 +383,7 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
         man.save(figures_dir)
     return man
 
-
+# %% ../nbs/09_reproduce.ipynb #b1ebd4dd
 def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, seed, progress, elapsed) -> Manifest:
     "Keep executed notebooks and raw outputs in run_dir, copy good outputs to figures_dir, write the manifest."
     old_path = figures_dir / 'manifest.json'

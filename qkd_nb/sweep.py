@@ -198,7 +198,7 @@ class _Progress:
         "End the terminal line the bar was drawing on."
         if self.bar is not None and type(self.bar).__name__ == 'ConsoleProgressBar': print(flush=True)
 
-
+# %% ../nbs/10_sweep.ipynb #7d4e351a
 def _check_call(fn: Callable, config: dict, seed) -> None:
     "Raise a clear TypeError when `fn(**config, seed=seed)` cannot be called."
     if 'seed' in config: raise ValueError(f"'seed' is given by `seeds`, not inside a configuration: {config}")
@@ -224,7 +224,7 @@ def _check_store(store: Path) -> None:
         raise PermissionError(f'sweep store {store} cannot be written ({type(e).__name__}: {e.strerror or e}); no task '
                               'was run, since its result could not be kept. Give a writable folder') from None
 
-
+# %% ../nbs/10_sweep.ipynb #a7f07e6c
 def _frame(records: list[dict], cached: list[bool]) -> pd.DataFrame:
     "One row per record: config columns, seed, result columns, then key, elapsed_s, cached."
     rows = []
@@ -238,7 +238,7 @@ def _frame(records: list[dict], cached: list[bool]) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows)
 
-
+# %% ../nbs/10_sweep.ipynb #f7ff85c9
 def sweep(fn: Callable, grid: dict | Sequence[dict], seeds: Iterable[int], store: str | os.PathLike,
           client=None, scheduler: str | None = None, n_workers: int = 2, retries: int = 3,
           progress: bool = True) -> pd.DataFrame:

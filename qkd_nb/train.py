@@ -555,7 +555,7 @@ def config_hash(config: dict) -> str:
         raise TypeError(f'the configuration must be JSON-serialisable (numbers, strings, lists, dicts): {e}') from None
     return hashlib.sha256(s.encode()).hexdigest()
 
-
+# %% ../nbs/07_train.ipynb #ec9ea8ab
 def get_teacher(dataset: str = 'digits', seed: int = 0, epochs: int = 30, lr: float = 1e-3,
                 cache_dir: str | os.PathLike | None = None, data_kwargs: dict | None = None, *,
                 weight_decay: float = 1e-4, batch_size: int = 64, force: bool = False, progress: bool = False,
