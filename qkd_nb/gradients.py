@@ -49,14 +49,14 @@ class _EstimatorFn(torch.autograd.Function):
         gx, gw = ctx.est.vjp(ctx.sim, x, w, gy)
         return (gx if ctx.needs_input_grad[0] else None, gw if ctx.needs_input_grad[1] else None, None, None)
 
-
+# %% ../nbs/04_gradients.ipynb #eb15c70a
 def _empty_batch(sim, x, w):
     "The result `(0, n_obs)` of an empty batch, connected to `x` and `w` (so their gradients are zeros)."
     x, _ = sim._check(x, w)
     w = x.new_zeros(0) if w is None else torch.as_tensor(w, dtype=sim.real_dtype, device=sim.device)
     return x.new_zeros(0, sim.n_outputs) + 0 * (x.sum(1, keepdim=True) + w.sum())
 
-
+# %% ../nbs/04_gradients.ipynb #65325bbd
 def _chain(sim, x, w, dax, daw):
     "Chain rule from gate angles to the parameters: (dL/dx, dL/dw) from (dL/dax, dL/daw)."
     with torch.enable_grad():
@@ -194,7 +194,7 @@ def _slot_spectra(sim):
                 out[p] = cache[key]
     return out
 
-
+# %% ../nbs/04_gradients.ipynb #899b5211
 class _SlotEstimator(GradientEstimator):
     "Shared machinery: per-slot variants of the angles, evaluated in stacked batches."
 
@@ -235,14 +235,14 @@ class _SlotEstimator(GradientEstimator):
         daw = torch.einsum('bso,bo->s', dw, gy)[None]
         return _chain(sim, x, w, dax, daw)
 
-
+# %% ../nbs/04_gradients.ipynb #5fc0d4ba
 class ParamShift(_SlotEstimator):
     "Parameter-shift rule on every gate angle (two shifts per single-frequency gate, four for controlled rotations)."
     name = 'param_shift'
 
     def variants(self, spectrum): return shift_rule(spectrum)
 
-
+# %% ../nbs/04_gradients.ipynb #cd32ee4f
 class LinComb(_SlotEstimator):
     "Linear-combination (Hadamard-test) gradient: one ancilla circuit per gate angle."
     name = 'lin_comb'
@@ -300,7 +300,7 @@ class FiniteDiff(GradientEstimator):
         g = torch.einsum('nbo,bo->bn', dY, gy.to(dY.dtype))
         return g[:, :nx], g[:, nx:].sum(0)
 
-
+# %% ../nbs/04_gradients.ipynb #23208b51
 class SPSA(GradientEstimator):
     "Simultaneous-perturbation estimate over inputs and weights (perturbation `c`, `resamples` directions)."
     name, exact = 'spsa', False

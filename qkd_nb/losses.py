@@ -23,13 +23,13 @@ def _check_logits(name: str, x) -> None:
     if x.ndim != 2:
         raise ValueError(f'{name} must have shape (batch, n_classes), got {tuple(x.shape)}')
 
-
+# %% ../nbs/06_losses.ipynb #0f88935d
 def _check_T(T) -> float:
     if isinstance(T, bool) or not isinstance(T, Real) or not math.isfinite(T) or T <= 0:
         raise ValueError(f'temperature T must be a finite number > 0, got {T!r}')
     return float(T)
 
-
+# %% ../nbs/06_losses.ipynb #a1f04eb9
 def ce_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     "Mean cross entropy between `logits` (B, C) and integer labels `y` (B,)."
     _check_logits('logits', logits)
@@ -38,7 +38,7 @@ def ce_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
                          f'got {getattr(y, "shape", type(y).__name__)}')
     return F.cross_entropy(logits, y.long())
 
-
+# %% ../nbs/06_losses.ipynb #55fc944f
 def kd_loss(student_logits: torch.Tensor, teacher_logits: torch.Tensor, T: float = 4.0) -> torch.Tensor:
     """Hinton KD loss: `T**2 * KL(softmax(t/T) || softmax(s/T))`, averaged over the batch.
 
@@ -64,7 +64,7 @@ def _check_features(name: str, x) -> None:
     if x.ndim != 2:
         raise ValueError(f'{name} must have shape (batch, dim), got {tuple(x.shape)}')
 
-
+# %% ../nbs/06_losses.ipynb #78adf64e
 def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     """Linear centred kernel alignment between feature batches `X` (n, d1) and `Y` (n, d2).
 
@@ -82,7 +82,7 @@ def linear_cka(X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
     den = (Xc.T @ Xc).norm() * (Yc.T @ Yc).norm()
     return num / den.clamp_min(_EPS)
 
-
+# %% ../nbs/06_losses.ipynb #27af393d
 def pairwise_distances(X: torch.Tensor) -> torch.Tensor:
     "Euclidean distance matrix (n, n) of the rows of `X`, with gradients that stay finite for equal rows."
     sq = (X * X).sum(1)
@@ -90,7 +90,7 @@ def pairwise_distances(X: torch.Tensor) -> torch.Tensor:
     d = d2.sqrt()
     return d * (1 - torch.eye(len(X), dtype=d.dtype, device=d.device))
 
-
+# %% ../nbs/06_losses.ipynb #5d5081fc
 def rkd_distance_loss(s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """RKD-distance loss (Park et al. 2019): Huber loss between the mean-normalised pairwise-distance
     matrices of the student batch `s` (n, d1) and the teacher batch `t` (n, d2), off the diagonal."""
@@ -157,21 +157,21 @@ class FeatureAlign(nn.Module):
 class NonFiniteInputError(ValueError):
     "A loss input (logits or features) holds NaN or inf."
 
-
+# %% ../nbs/06_losses.ipynb #0665a456
 def _check_finite(name: str, x: torch.Tensor) -> None:
     bad = ~torch.isfinite(x)
     if bad.any():
         raise NonFiniteInputError(f'{name} hold {int(bad.sum())} non-finite value(s) (NaN/inf) out of {x.numel()}; '
                                   f'the model diverged or its input is broken (try a lower learning rate or grad_clip)')
 
-
+# %% ../nbs/06_losses.ipynb #2574a9ac
 def _check_weight(name: str, v, upper=None) -> float:
     if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or v < 0 or (upper is not None and v > upper):
         rng = f'in [0, {upper}]' if upper is not None else '>= 0'
         raise ValueError(f'{name} must be a finite number {rng}, got {v!r}')
     return float(v)
 
-
+# %% ../nbs/06_losses.ipynb #cf657fbd
 class DistillLoss(nn.Module):
     """`(1-alpha)*CE + alpha*KD(T) + beta*align`, the knowledge-distillation objective.
 

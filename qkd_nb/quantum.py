@@ -60,6 +60,7 @@ class CountingEstimator(BaseEstimatorV2):
     @property
     def options(self): return getattr(self.estimator, "options", None)
 
+# %% ../nbs/05_quantum.ipynb #c797877e
 class _QNNFunction(torch.autograd.Function):
     """Autograd bridge to an `EstimatorQNN` in float64 (TorchConnector casts to float32).
     Only the gradients autograd asks for are computed: `input_gradients` follows `needs_input_grad`."""
@@ -99,6 +100,7 @@ def _check_params(circuit, input_params, weight_params):
     if extra: raise ValueError(f"parameters {sorted(p.name for p in extra)} are not in the circuit")
     return ins, ws
 
+# %% ../nbs/05_quantum.ipynb #aa6bff68
 def _qiskit_gradient(name: str, estimator, seed, options: dict):
     from qiskit_machine_learning.gradients import (ParamShiftEstimatorGradient, LinCombEstimatorGradient,
                                                    SPSAEstimatorGradient)
@@ -129,7 +131,7 @@ def _prepare_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
                   "measurement instructions", stacklevel=3)
     return stripped
 
-
+# %% ../nbs/05_quantum.ipynb #0367f7ef
 def _check_device(device) -> torch.device:
     "`device` as a torch.device the layer can run on, or a ValueError saying what to pass."
     try: dev = torch.device(device)
@@ -156,7 +158,7 @@ def _check_observables(observables: list) -> None:
             raise ValueError(f"observables[{k}] ({o.paulis.to_labels()}) has a NaN or infinite coefficient "
                              f"({c.tolist()}); its expectation value would be NaN: give finite real coefficients")
 
-
+# %% ../nbs/05_quantum.ipynb #df5e577f
 def _available_memory() -> int:
     "Bytes of memory available to this process now (psutil; 8 GiB when it cannot tell)."
     try:
@@ -165,7 +167,7 @@ def _available_memory() -> int:
     except ImportError:
         return 8 * 2 ** 30
 
-
+# %% ../nbs/05_quantum.ipynb #2a2ac4f1
 def memory_estimate(n_qubits: int, backend: str = "torch", dtype: torch.dtype = torch.float32) -> tuple[int, int]:
     """`(bytes to build the layer, bytes of one statevector)` for `n_qubits` on `backend`: the native simulator
     keeps about `simulator.COMPILE_BYTES_PER_AMPLITUDE` (measured peak of its compilation) per amplitude;
@@ -175,7 +177,7 @@ def memory_estimate(n_qubits: int, backend: str = "torch", dtype: torch.dtype = 
     per_amp = getattr(_simulator, "COMPILE_BYTES_PER_AMPLITUDE", 1200) if backend == "torch" else 64
     return max(amps * per_amp, 4 * state), state
 
-
+# %% ../nbs/05_quantum.ipynb #b6c92379
 def _check_memory(n_qubits: int, backend: str, dtype, available: int | None = None) -> None:
     need, state = memory_estimate(n_qubits, backend, dtype)
     avail = int(0.8 * (_available_memory() if available is None else available))

@@ -37,7 +37,7 @@ def repo_root() -> Path | None:
     root = Path(qkd_nb.__file__).resolve().parent.parent
     return root if (root / 'settings.ini').is_file() else None
 
-
+# %% ../nbs/10_reproduce.ipynb #9c51c339
 def default_experiments_dir() -> Path:
     "`<repo>/<nbs_path>/experiments`; FileNotFoundError (suggesting `--experiments-dir`) without a repository."
     root = repo_root()
@@ -48,7 +48,7 @@ def default_experiments_dir() -> Path:
     cfg = ConfigParser(delimiters=['=']); cfg.read(root / 'settings.ini', encoding='utf-8')
     return root / cfg['DEFAULT'].get('nbs_path', 'nbs') / 'experiments'
 
-
+# %% ../nbs/10_reproduce.ipynb #59b001fb
 def find_experiments(path: str | os.PathLike) -> list[Path]:
     "The experiment notebooks in `path`, sorted by name (names starting with `_` or `.` are skipped)."
     path = Path(path)
@@ -71,7 +71,7 @@ KERNEL_ENV = {'PYTHONHASHSEED': '0', 'SOURCE_DATE_EPOCH': '0', 'MPLBACKEND': 'Ag
 def _tagged(nb, tag: str) -> list:
     return [c for c in nb.cells if c.cell_type == 'code' and tag in c.get('metadata', {}).get('tags', [])]
 
-
+# %% ../nbs/10_reproduce.ipynb #4e397841
 def notebook_profiles(nb) -> dict[str, dict[str, Any]]:
     "The literal dict in the notebook's cell tagged `profiles` (`{}` if there is none)."
     cells = _tagged(nb, 'profiles')
@@ -89,7 +89,7 @@ def notebook_profiles(nb) -> dict[str, dict[str, Any]]:
         raise ValueError(f'the `profiles` cell must map profile names to dicts of parameters, got {value!r}')
     return value
 
-
+# %% ../nbs/10_reproduce.ipynb #10a5610d
 def notebook_parameters(nb) -> dict[str, str]:
     "Names and default values (as source text) assigned in the notebook's one `parameters` cell."
     cells = _tagged(nb, 'parameters')
@@ -136,7 +136,7 @@ def _quiet_papermill():
     try: yield
     finally: log.setLevel(level)
 
-
+# %% ../nbs/10_reproduce.ipynb #803c9912
 @contextlib.contextmanager
 def _kernel_env(env: dict[str, str]):
     "Set the variables of `env` that are not already set, for the kernels started inside."
@@ -146,7 +146,7 @@ def _kernel_env(env: dict[str, str]):
     finally:
         for k in added: os.environ.pop(k, None)
 
-
+# %% ../nbs/10_reproduce.ipynb #c369c9de
 def collect_outputs(out_dir: str | os.PathLike, suffixes: Sequence[str] = OUTPUT_SUFFIXES) -> dict[str, bytes]:
     "The files under `out_dir` with one of `suffixes`, as {relative posix path: bytes} (hidden files skipped)."
     out_dir = Path(out_dir)
@@ -157,7 +157,7 @@ def collect_outputs(out_dir: str | os.PathLike, suffixes: Sequence[str] = OUTPUT
             res[rel.as_posix()] = p.read_bytes()
     return res
 
-
+# %% ../nbs/10_reproduce.ipynb #7c3453f4
 def run_notebook(nb_json: str, parameters: dict, kernel_name: str = 'python3', start_timeout: float = 120,
                  execution_timeout: float | None = None) -> dict:
     """Execute one notebook (given as JSON text) with papermill; never raises for notebook errors.
@@ -200,7 +200,7 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
     return h.hexdigest()
 
-
+# %% ../nbs/10_reproduce.ipynb #05fbc9fd
 @dataclass
 class Manifest:
     "What a reproduction produced: per output file and per notebook (saved as figures/manifest.json + .md)."
@@ -263,7 +263,7 @@ def _check_param_names(params: dict | None, declared: dict[str, dict]) -> None:
         raise ValueError(f"--param {', '.join(unknown)}: no notebook of this run has a parameter of that name (a typo?); "
                          f'nothing was run. The parameters are: {listing}')
 
-
+# %% ../nbs/10_reproduce.ipynb #14fe37b1
 def _dataset_arg(dataset) -> str:
     "A built-in dataset name as given, or the absolute path of the user's data (options after `?` kept, data_dir absolute)."
     if not isinstance(dataset, (str, os.PathLike)) or not str(dataset):
@@ -283,7 +283,7 @@ def _dataset_arg(dataset) -> str:
 class NoExperimentsError(FileNotFoundError):
     "There are no experiment notebooks to run."
 
-
+# %% ../nbs/10_reproduce.ipynb #f450e1df
 def _select(nbs: list[Path], names: Sequence[str] | None) -> list[Path]:
     if names is None: return nbs
     if isinstance(names, str): names = [names]
@@ -293,7 +293,7 @@ def _select(nbs: list[Path], names: Sequence[str] | None) -> list[Path]:
     if unknown: raise ValueError(f'no experiment notebook named {unknown}; available: {sorted(by_stem)}')
     return [by_stem[n] for n in dict.fromkeys(wanted)]
 
-
+# %% ../nbs/10_reproduce.ipynb #ba9ef733
 def _new_run_dir(run_dir) -> Path:
     if run_dir is None:
         stamp = _dt.datetime.now().strftime('%Y%m%d-%H%M%S')
@@ -302,13 +302,13 @@ def _new_run_dir(run_dir) -> Path:
     run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir
 
-
+# %% ../nbs/10_reproduce.ipynb #6ba250a4
 def _rel(p) -> str:
     "`p` relative to the working directory when it lies below it (portable manifests), else as given."
     try: return Path(p).resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError: return str(p)
 
-
+# %% ../nbs/10_reproduce.ipynb #bb59c11e
 def _line(i, n, stem, res) -> str:
     mark = 'ok    ' if res['status'] == 'ok' else 'FAILED'
     s = f"[{i}/{n}] {mark} {stem} ({res['wall_time_s']:.1f} s, {len(res['outputs'])} outputs)"
@@ -458,7 +458,7 @@ def _param(s: str) -> tuple[str, Any]:
     except (ValueError, SyntaxError): pass
     return key.strip(), value
 
-
+# %% ../nbs/10_reproduce.ipynb #5299acb1
 def _list(exp_dir: Path, nbs: list[Path]) -> None:
     print(f'{len(nbs)} experiment notebooks in {exp_dir}:')
     for p in nbs:
@@ -470,7 +470,7 @@ def _list(exp_dir: Path, nbs: list[Path]) -> None:
         except Exception as e:
             print(f'  {p.stem}\n      cannot be run: {e}')
 
-
+# %% ../nbs/10_reproduce.ipynb #799eb499
 def main(argv: Sequence[str] | None = None) -> int:
     "The `qkd-reproduce` command: run the experiment notebooks; returns the exit code."
     ap = argparse.ArgumentParser(prog='qkd-reproduce', description='Regenerate every table and figure of the paper '

@@ -36,13 +36,13 @@ def _json_default(o):
     raise TypeError(f'{type(o).__name__} value {o!r} is not JSON-serialisable; '
                     'use numbers, strings, booleans, None, lists or dicts')
 
-
+# %% ../nbs/09_sweep.ipynb #139e56de
 def canonical_json(obj: Any) -> str:
     "Canonical JSON of `obj`: sorted keys, no whitespace, numpy values as Python numbers."
     return json.dumps(obj, sort_keys=True, separators=(',', ':'), default=_json_default,
                       ensure_ascii=True, allow_nan=False)
 
-
+# %% ../nbs/09_sweep.ipynb #799af8bd
 def fn_path(fn: Callable) -> str:
     "The import path `module.qualname` of a top-level function (what a worker imports)."
     if not callable(fn): raise TypeError(f'fn must be a function, got {type(fn).__name__}')
@@ -53,7 +53,7 @@ def fn_path(fn: Callable) -> str:
                          'by workers (and have no stable name for the result key)')
     return f'{mod}.{qn}'
 
-
+# %% ../nbs/09_sweep.ipynb #3df28ebf
 def task_key(fn: Callable | str, config: dict, seed: int) -> str:
     "SHA-256 (hex) of the canonical JSON of (fn's import path, config, seed): the result's file name."
     path = fn if isinstance(fn, str) else fn_path(fn)
@@ -111,7 +111,7 @@ def _read_record(path: Path, key: str | None = None, warn: bool = True) -> dict 
             return None
     return rec
 
-
+# %% ../nbs/09_sweep.ipynb #b87d1eb0
 def _jsonable(result: Any) -> Any:
     "`result` as plain JSON values (raises TypeError naming what cannot be stored)."
     if isinstance(result, pd.Series): result = result.to_dict()
@@ -119,7 +119,7 @@ def _jsonable(result: Any) -> Any:
     except TypeError as e:
         raise TypeError(f'the sweep function must return JSON-serialisable values: {e}') from None
 
-
+# %% ../nbs/09_sweep.ipynb #1f9d199a
 def run_task(fn: Callable, config: dict, seed: int, store: str | os.PathLike, key: str | None = None) -> dict:
     "Run `fn(**config, seed=seed)` unless `store/<key>.json` exists; write and return its record."
     store = Path(store)
@@ -147,7 +147,7 @@ def local_client(n_workers: int = 2, retries: int = 3, dashboard_address: str = 
                                dashboard_address=dashboard_address, silence_logs=silence_logs, **kwargs)
     return Client(cluster)
 
-
+# %% ../nbs/09_sweep.ipynb #793b7d5b
 def dashboard_note(client) -> str:
     "One line with the Dask dashboard address of `client`."
     link = getattr(client, 'dashboard_link', None)
@@ -155,7 +155,7 @@ def dashboard_note(client) -> str:
     except ImportError: return f'Dask dashboard: {link} (install bokeh>=3.1 to see its pages)'
     return f'Dask dashboard: {link}'
 
-
+# %% ../nbs/09_sweep.ipynb #2f047ab7
 @contextmanager
 def dask_client(client=None, scheduler: str | None = None, n_workers: int = 2, retries: int = 3, verbose: bool = True):
     "Yield a Dask client: `client` itself, one connected to `scheduler`, or one on a fresh `LocalCluster`."
@@ -212,7 +212,7 @@ def _check_call(fn: Callable, config: dict, seed) -> None:
             raise ValueError(f'grid value {k}={v!r} (in configuration {config}) cannot be part of a task key: {why}; '
                              "use a finite number, None or a string (e.g. 'nan')") from None
 
-
+# %% ../nbs/09_sweep.ipynb #41caa081
 def _check_store(store: Path) -> None:
     "Create `store` and probe that records can be written there, before any task runs."
     if store.exists() and not store.is_dir():

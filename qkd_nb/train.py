@@ -52,7 +52,7 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         os.environ.setdefault('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
         torch.use_deterministic_algorithms(True, warn_only=True)
 
-
+# %% ../nbs/07_train.ipynb #b45736ad
 def _epoch_seed(seed: int, epoch: int) -> int:
     "A well-mixed 63-bit seed for `epoch` of a run seeded with `seed`."
     return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(2, dtype=np.uint32)
@@ -63,7 +63,7 @@ def _model_device(model: nn.Module) -> torch.device:
     p = next(model.parameters(), None)
     return p.device if p is not None else torch.device('cpu')
 
-
+# %% ../nbs/07_train.ipynb #742f39b5
 def _forward(model: nn.Module, x: torch.Tensor):
     out = model(x)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
@@ -71,7 +71,7 @@ def _forward(model: nn.Module, x: torch.Tensor):
                         f'got {type(out).__name__}')
     return out
 
-
+# %% ../nbs/07_train.ipynb #35c1c32f
 def evaluate(model: nn.Module, dl: Iterable) -> dict:
     """Score `model` on the batches `(x, y)` of `dl`: dict(acc, f1, loss, cm, y_true, y_pred).
 
@@ -147,7 +147,7 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> Path:
     "`torch.save(obj, path)` atomically, with the umask's file mode (`qkd_nb.data.atomic_write`)."
     return atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
-
+# %% ../nbs/07_train.ipynb #d892ff1b
 def load_checkpoint(path: str | os.PathLike) -> dict:
     "Load a checkpoint written by `fit` (tensors on the CPU), safely: `torch.load(..., weights_only=True)`."
     path = Path(path)
@@ -170,7 +170,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     raise ValueError(f'{path} is not a readable checkpoint ({"empty file" if size == 0 else f"{size} bytes"}: '
                      f'truncated, corrupted or not written by torch.save; {detail}); {fix}') from None
 
-
+# %% ../nbs/07_train.ipynb #baf5f24b
 def _rng_state(loaders) -> dict:
     v, keys, gauss = random.getstate()
     name, mt, pos, has_gauss, cached = np.random.get_state()
@@ -180,7 +180,7 @@ def _rng_state(loaders) -> dict:
         st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
-
+# %% ../nbs/07_train.ipynb #cfeadc37
 def _set_rng_state(st: dict, loaders) -> None:
     v, keys, gauss = st['python']
     random.setstate((v, tuple(keys), gauss))
@@ -199,7 +199,7 @@ class NonFiniteLossError(RuntimeError):
         super().__init__(msg)
         self.epoch, self.step, self.parts = epoch, step, parts
 
-
+# %% ../nbs/07_train.ipynb #0d1f5ce3
 _OPTIMIZERS = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW,
                'sgd': lambda groups, **kw: torch.optim.SGD(groups, momentum=0.9, **kw)}
 _MONITORS = ('val_acc', 'val_loss')
@@ -242,7 +242,7 @@ def _build_param_groups(model, align, lr, weight_decay, param_groups) -> list[di
         raise ValueError('nothing to train: the model (and alignment module) have no parameters with requires_grad=True')
     return groups
 
-
+# %% ../nbs/07_train.ipynb #708a6f2e
 def _make_optimizer(optimizer, groups, lr, weight_decay):
     if callable(optimizer) and not isinstance(optimizer, str):
         return optimizer(groups)
@@ -250,11 +250,11 @@ def _make_optimizer(optimizer, groups, lr, weight_decay):
         raise ValueError(f'unknown optimizer {optimizer!r}; choose one of {tuple(_OPTIMIZERS)} or pass a callable groups -> Optimizer')
     return _OPTIMIZERS[optimizer](groups, lr=lr, weight_decay=weight_decay)
 
-
+# %% ../nbs/07_train.ipynb #c072c2b4
 def _circuit_evals(model: nn.Module) -> int:
     return int(sum(getattr(m, 'circuit_evals', 0) or 0 for m in model.modules()))
 
-
+# %% ../nbs/07_train.ipynb #3707312c
 def _loader_generators(dl) -> list:
     "The torch.Generators that drive `dl`'s shuffling (the loader's own and its sampler's), if any."
     gens = []
@@ -264,17 +264,17 @@ def _loader_generators(dl) -> list:
             gens.append(g)
     return gens
 
-
+# %% ../nbs/07_train.ipynb #5d64e2a2
 def _seed_epoch(seed: int, epoch: int, gens: list) -> None:
     s = _epoch_seed(seed, epoch)
     random.seed(s); np.random.seed(s % 2 ** 32); torch.manual_seed(s)
     for g in gens: g.manual_seed(s)
 
-
+# %% ../nbs/07_train.ipynb #0fe94970
 def _clone_state(m: nn.Module | None):
     return None if m is None else {k: v.detach().clone() for k, v in m.state_dict().items()}
 
-
+# %% ../nbs/07_train.ipynb #804268b8
 def _check_positive(name, v, integer=False, allow_none=False, allow_zero=False):
     if v is None and allow_none: return
     ok_type = (isinstance(v, (int, np.integer)) if integer else isinstance(v, Real)) and not isinstance(v, bool)
@@ -295,7 +295,7 @@ def _opt_settings(groups: list[dict]) -> dict:
         out[g.get('name', f'group{i}')] = dict(hp, lr=plain(g.get('initial_lr', g.get('lr'))))
     return out
 
-
+# %% ../nbs/07_train.ipynb #23d4e03c
 def _check_resume(ck, path: Path, seed: int, opt) -> None:
     "Refuse a checkpoint `fit` did not write, or one of another seed, optimizer or optimizer settings."
     need = ('epoch', 'step', 'model', 'optimizer', 'rng', 'history', 'best', 'bad_epochs', 'meta')
@@ -322,7 +322,7 @@ def _check_resume(ck, path: Path, seed: int, opt) -> None:
         raise ValueError(f'the checkpoint in {path.parent} was written with other optimizer settings ({kind}checkpoint '
                          f'-> this call: {"; ".join(diff)}); resuming would silently keep the checkpoint\'s. {fix}')
 
-
+# %% ../nbs/07_train.ipynb #91467b10
 def _check_ckpt_dir(d: Path) -> None:
     "Create `d` and probe that checkpoints can be written there, before any training."
     if d.exists() and not d.is_dir():
@@ -334,7 +334,7 @@ def _check_ckpt_dir(d: Path) -> None:
         raise PermissionError(f'ckpt_dir {d} cannot be written ({type(e).__name__}: {e.strerror or e}); checkpoints '
                               'would fail after the first epoch. Give a writable folder, or ckpt_dir=None') from None
 
-
+# %% ../nbs/07_train.ipynb #150f3b7f
 def _check_batch(x: torch.Tensor, epoch: int, bi: int) -> None:
     if x.is_floating_point() and not torch.isfinite(x).all():
         r, c = (int(i) for i in torch.nonzero(~torch.isfinite(x.reshape(len(x), -1)))[0])
@@ -546,7 +546,7 @@ def default_cache_dir() -> Path:
     "The teacher cache: `$QKD_CACHE` if set, else `~/.cache/qkd_nb`."
     return Path(os.environ.get('QKD_CACHE') or '~/.cache/qkd_nb').expanduser()
 
-
+# %% ../nbs/07_train.ipynb #003182e9
 def config_hash(config: dict) -> str:
     "SHA-256 of the canonical JSON (sorted keys, no spaces) of `config`; tuples count as lists."
     try:
