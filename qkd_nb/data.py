@@ -104,7 +104,7 @@ def _umask() -> int:
     m = os.umask(0o022); os.umask(m)
     return m
 
-
+# %% ../nbs/00_data.ipynb #7b51e737
 def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
     """Call `write(tmp)` with the name of a temporary file beside `path`, flush it to disk, give it the
     mode of a new file (`0o666 & ~umask`) and rename it onto `path`; the parent folder is created."""
@@ -131,7 +131,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         with open(tmp, 'wb') as f: f.write(data)
     return atomic_write(path, _write)
 
-
+# %% ../nbs/00_data.ipynb #b6564672
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically with `atomic_write`; returns the path."
     return atomic_write_bytes(path, text.encode('utf-8'))
@@ -155,7 +155,7 @@ def _read_maybe_gzip(path: Path) -> bytes:
         raise ValueError(f"{path}: the gzip stream is truncated or corrupted ({type(e).__name__}: {e}); "
                          "download the file again") from None
 
-
+# %% ../nbs/00_data.ipynb #6ec1b6fd
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     "Read an IDX file (raw or gzip-compressed) into a native-endian numpy array, checking its header and size."
     path = Path(path)
@@ -181,7 +181,7 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                          f"{want} bytes of data, but the file has {got}")
     return np.frombuffer(raw, dtype=dt, count=count, offset=hdr).reshape(dims).astype(dt.newbyteorder('='))
 
-
+# %% ../nbs/00_data.ipynb #187eae8e
 def write_idx(path: str | os.PathLike, array) -> Path:
     "Write `array` as an IDX file (gzip-compressed if `path` ends in `.gz`), atomically; returns the path."
     path = Path(path)
@@ -206,7 +206,7 @@ def _where(idx, names) -> str:
     if len(idx) <= len(names): return ', '.join(f'{n} {i}' for n, i in zip(names, idx))
     return f'{names[0]} {idx[0]}, position {tuple(int(i) for i in idx[1:])}'
 
-
+# %% ../nbs/00_data.ipynb #f04b3393
 def _check_finite(a: np.ndarray, what: str, names=('row', 'column')) -> None:
     "Raise a ValueError naming `what` and the first position when the float array `a` holds NaN or inf."
     if not np.issubdtype(a.dtype, np.floating) and not np.issubdtype(a.dtype, np.complexfloating): return
@@ -230,7 +230,7 @@ def _stratified_split(idx, y, size, seed, what):
         raise ValueError(f"cannot make the stratified {what} split of {len(idx)} examples in "
                          f"{len(np.unique(y[idx]))} classes ({e}); use more data or other fractions") from None
 
-
+# %% ../nbs/00_data.ipynb #e5cb6897
 def _check_split_args(seed, val_frac, test_frac, standardize, max_train, has_test: bool) -> None:
     "The scalar arguments of `make_splits`, checked with a message that says what is accepted."
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
@@ -245,7 +245,7 @@ def _check_split_args(seed, val_frac, test_frac, standardize, max_train, has_tes
     if max_train is not None and (not isinstance(max_train, (int, np.integer)) or isinstance(max_train, bool) or max_train < 1):
         raise ValueError(f"max_train must be a positive int or None, got {max_train!r}")
 
-
+# %% ../nbs/00_data.ipynb #3a3df8bc
 def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, image_shape: tuple | None = None,
                 class_names=None, X_test=None, y_test=None, seed: int = 0, val_frac: float = 0.15,
                 test_frac: float = 0.2, standardize: bool | str = True, max_train: int | None = None) -> DataSplits:
@@ -337,18 +337,18 @@ def _find_idx(data_dir: Path, base: str, name: str) -> Path:
         f"four standard IDX files ({', '.join(MNIST_FILES.values())}; each raw or .gz) from data_dir; "
         "nothing is downloaded.")
 
-
+# %% ../nbs/00_data.ipynb #46428f14
 def _pool_images(imgs: np.ndarray, pool: int) -> np.ndarray:
     "Average-pool images `(N, H, W)` to `(N, pool, pool)` (torch's adaptive average pooling)."
     return F.adaptive_avg_pool2d(torch.from_numpy(np.ascontiguousarray(imgs, dtype=np.float32))[:, None], pool)[:, 0].numpy()
 
-
+# %% ../nbs/00_data.ipynb #8af2d4f5
 def _check_pool(pool, hw):
     if pool is None: return
     if not isinstance(pool, (int, np.integer)) or isinstance(pool, bool) or not 1 <= pool <= min(hw):
         raise ValueError(f"pool is the side of the pooled image, an int in 1..{min(hw)} for {hw[0]}x{hw[1]} images; got {pool!r}")
 
-
+# %% ../nbs/00_data.ipynb #06cae642
 def _load_mnist_like(name: str, data_dir) -> tuple:
     if data_dir is None:
         raise FileNotFoundError(f"load_dataset('{name}') needs data_dir=<folder> holding the four IDX files "
@@ -370,12 +370,12 @@ def _load_mnist_like(name: str, data_dir) -> tuple:
         raise ValueError(f"{name}: train images are {arr['train_images'].shape[1:]} but test images {arr['test_images'].shape[1:]}")
     return arr['train_images'], arr['train_labels'], arr['test_images'], arr['test_labels']
 
-
+# %% ../nbs/00_data.ipynb #28d06be5
 def _to_unit(imgs: np.ndarray) -> np.ndarray:
     "uint8 pixels to [0, 1] floats; other types as they are."
     return imgs.astype(np.float32) / 255 if imgs.dtype == np.uint8 else imgs.astype(np.float32)
 
-
+# %% ../nbs/00_data.ipynb #e102c2a0
 def _image_splits(Xtr, ytr, Xte, yte, pool, class_names, kw) -> DataSplits:
     "Splits of image arrays `(N, H, W)` (official test set `Xte`, or None): pixels to [0, 1], pooled, flattened."
     _check_pool(pool, Xtr.shape[1:])
@@ -385,7 +385,7 @@ def _image_splits(Xtr, ytr, Xte, yte, pool, class_names, kw) -> DataSplits:
     return make_splits(flat(Xtr), ytr, X_test=flat(Xte), y_test=yte, image_shape=(1, *Xtr.shape[1:]),
                        class_names=class_names, **kw)
 
-
+# %% ../nbs/00_data.ipynb #a8378897
 def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None, pool: int | None = None,
                  seed: int = 0, val_frac: float = 0.15, test_frac: float = 0.2, standardize: bool | str = True,
                  max_train: int | None = None, target: str | int | None = None) -> DataSplits:
@@ -452,7 +452,7 @@ def _encode_labels(y: np.ndarray, what: str) -> tuple[np.ndarray, tuple]:
     values, codes = np.unique(y, return_inverse=True)
     return codes.astype(np.int64).reshape(-1), tuple(str(v) for v in values)
 
-
+# %% ../nbs/00_data.ipynb #2f7af3f6
 def _read_csv(path: Path, target) -> tuple[np.ndarray, np.ndarray, tuple]:
     "Features, label codes and class names of a CSV file (see the table above)."
     try: df = pd.read_csv(path)
