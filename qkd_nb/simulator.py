@@ -26,6 +26,8 @@ _DIAG_PARAM = {  # local phase coefficient a[b] per symbolic angle: diag = exp(i
     'rzz': [-0.5, 0.5, 0.5, -0.5], 'cp': [0.0, 0.0, 0.0, 1.0], 'cu1': [0.0, 0.0, 0.0, 1.0],
     'crz': [0.0, -0.5, 0.0, 0.5],
 }
+
+# %% ../nbs/03_simulator.ipynb #62e138d3
 _DENSE_1PARAM = {'rx', 'ry', 'rxx', 'ryy', 'rzx', 'crx', 'cry'}
 _U_NAMES = {'u', 'u3'}
 
@@ -36,7 +38,7 @@ def _cols(idx):
     if idx and idx == list(range(idx[0], idx[0] + len(idx))): return slice(idx[0], idx[0] + len(idx))
     return torch.as_tensor(idx, dtype=torch.long)
 
-
+# %% ../nbs/03_simulator.ipynb #dd2b8661
 class _Permute(torch.autograd.Function):
     "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add); vmap-able."
     generate_vmap_rule = True
@@ -53,16 +55,16 @@ class _Permute(torch.autograd.Function):
     def backward(ctx, g):
         return _Permute.apply(g, ctx.inv, ctx.src), None, None
 
-
+# %% ../nbs/03_simulator.ipynb #dd89af28
 def _complex_of(dtype):
     return {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
 
-
+# %% ../nbs/03_simulator.ipynb #ba596279
 def _is_plain_controlled(op):
     cs = getattr(op, 'ctrl_state', None)
     return cs is None or cs == 2 ** op.num_ctrl_qubits - 1
 
-
+# %% ../nbs/03_simulator.ipynb #75c6ca43
 def flatten_circuit(circuit: QuantumCircuit):
     """Unroll `circuit` into primitive gates the simulator runs: `[(op, qubits)]` and the list of
     global-phase terms. Unknown composite instructions are expanded through their `definition`."""
@@ -103,19 +105,19 @@ def flatten_circuit(circuit: QuantumCircuit):
     rec(circuit, list(range(circuit.num_qubits)))
     return gates, phases
 
-
+# %% ../nbs/03_simulator.ipynb #1248810d
 def _has_matrix(op):
     try:
         op.to_matrix(); return True
     except Exception:
         return False
 
-
+# %% ../nbs/03_simulator.ipynb #7c472d76
 def _numeric_matrix(op, values):
     "The matrix of a parameterized standard gate (rotation families, `u`) at numeric parameter `values`."
     return np.asarray(op.__class__(*values).to_matrix(), dtype=complex)
 
-
+# %% ../nbs/03_simulator.ipynb #e8fde613
 def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
     "Eigenvalues of the generator of `op`'s k-th parameter (what parameter-shift rules need)."
     vals = [base] * len(op.params)
@@ -126,7 +128,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
     lam = -np.angle(ev) / delta
     return np.round(lam * 4) / 4  # generators of standard gates have eigenvalues in multiples of 1/4
 
-
+# %% ../nbs/03_simulator.ipynb #b0bfc636
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
@@ -150,7 +152,7 @@ def _polynomial_template(canonical: str, k: int):
     if not all(c.is_real for c in poly.coeffs()): return None
     return tuple((tuple(i for i, p in enumerate(mon) for _ in range(p)), float(c)) for mon, c in poly.terms())
 
-
+# %% ../nbs/03_simulator.ipynb #033a23ff
 def _polynomial_form(e, params):
     """A gate angle as a polynomial of its parameters (in `params` order), or None if it is not one.
     Expressions of the same shape (every `2*(pi - x_i)(pi - x_j)` of a feature map) share one
@@ -160,7 +162,7 @@ def _polynomial_form(e, params):
     canon = e.subs({p: _PLACEHOLDERS[i] for i, p in enumerate(params)}) if params else e
     return _polynomial_template(str(canon.sympify()), len(params))
 
-
+# %% ../nbs/03_simulator.ipynb #2876baf0
 class _Poly(torch.autograd.Function):
     """Polynomials `mono(v) @ C + c0` of the columns of `v (N, n_vars)` as one autograd node: `mono[:, k]` is
     the product of the columns `idx[k, :]` (index `n_vars` is the constant 1). Evaluated in float64, reduced
@@ -198,7 +200,7 @@ class _Poly(torch.autograd.Function):
             gv = gv + other @ S[d]
         return gv[..., :-1].to(ctx.dtype), None, None, None, None, None
 
-
+# %% ../nbs/03_simulator.ipynb #3d215ea6
 class _AngleMap:
     """All symbolic gate angles of one kind as polynomials of the parameters, evaluated at once:
     `angles = monomials(v) @ C + c0`, one gather/product and one matmul for every gate."""
@@ -278,19 +280,19 @@ def _monomial_form(m, tol=1e-12):
     src = nz.argmax(1)
     return src, m[np.arange(len(m)), src]
 
-
+# %% ../nbs/03_simulator.ipynb #c6b879f6
 def _local_index(qubits, idx):
     "Each full basis index's index in a gate's local basis: sum of bit(q_j) << j."
     loc = np.zeros_like(idx)
     for j, q in enumerate(qubits): loc |= ((idx >> q) & 1) << j
     return loc
 
-
+# %% ../nbs/03_simulator.ipynb #aa310675
 def _lift(local_vec, qubits, idx):
     "Index a vector over a gate's local basis by every full basis state."
     return np.asarray(local_vec)[_local_index(qubits, idx)]
 
-
+# %% ../nbs/03_simulator.ipynb #b1b6bb03
 def _replace_bits(qubits, idx, local_src):
     "Full-basis gather index of a local permutation: the gate's bits of index k replaced by local_src[local(k)]."
     new_loc = np.asarray(local_src)[_local_index(qubits, idx)]
@@ -299,7 +301,7 @@ def _replace_bits(qubits, idx, local_src):
     for j, q in enumerate(qubits): out |= ((new_loc >> j) & 1) << q
     return out
 
-
+# %% ../nbs/03_simulator.ipynb #bfd1401b
 @dataclass
 class _Gate:
     name: str
@@ -310,7 +312,7 @@ class _Gate:
     params: list    # per gate parameter: float, ('x', slot) or ('w', slot)
     matrix: np.ndarray = None  # constant gates
 
-
+# %% ../nbs/03_simulator.ipynb #00c737c9
 class _Mono:
     """A run of diagonal and permutation gates as one operation: out = gather(in * exp(i*phase), src),
     phase = ax @ Ax + aw @ Aw + c (the phases of every gate, moved to the input's basis)."""
@@ -380,7 +382,7 @@ class _Mono:
         if not inverse and self.t['src'] is not None: state = _Permute.apply(state, self.t['src'], self.t['inv'])
         return state
 
-
+# %% ../nbs/03_simulator.ipynb #2c459864
 class _Dense:
     "One gate with a dense matrix, applied by a (batched) matmul on its qubits' axes."
 
@@ -442,7 +444,7 @@ class _Dense:
         K = self.apply(eye, ax, aw)
         return K[0] if K.shape[0] == 1 else K
 
-
+# %% ../nbs/03_simulator.ipynb #e91258d5
 def _apply_block(state, K, lo, c):
     """Apply (Nm, 2^c, 2^c) matrices on the contiguous qubits lo..lo+c-1 of state (N, M, D) as large
     matrix products (never one tiny product per amplitude block): with `L = 2^lo` amplitudes below the
@@ -471,7 +473,7 @@ def _apply_block(state, K, lo, c):
     s = state.reshape(N, X, d, L).transpose(1, 2).reshape(N, d, X * L)
     return mm(K, s).reshape(N, d, X, L).transpose(1, 2).reshape(N, M, D)
 
-
+# %% ../nbs/03_simulator.ipynb #9fe68c2b
 def _apply_matrix(state, mat, qubits, n):
     "Apply a (Nm, 2^k, 2^k) matrix (Nm = 1 or the state's N) on `qubits` of state (N, M, D)."
     N, M, D = state.shape
@@ -487,7 +489,7 @@ def _apply_matrix(state, mat, qubits, n):
     inv = np.argsort(perm)
     return out.reshape(N, M, *([2] * n)).permute(*inv).reshape(N, M, D)
 
-
+# %% ../nbs/03_simulator.ipynb #9c68dcbb
 class _Layer:
     """Single-qubit dense gates on distinct qubits: their 2x2 matrices are computed together (one
     vectorised expression per gate type) and applied to the state in one contraction."""
@@ -592,7 +594,7 @@ class _Layer:
         for lo, c, idx in self.chunks: state = _apply_block(state, kron(idx), lo, c)
         return state
 
-
+# %% ../nbs/03_simulator.ipynb #7a250916
 class _PhaseTable:
     """The phases of several `_Mono`s side by side, `(N, k * D)`: `ax @ Ax + aw @ Aw + c`, one matrix product
     per kind of angle for all of them (for `_Program`, which takes slice `l` for the l-th)."""
@@ -615,7 +617,7 @@ class _PhaseTable:
         if self.Aw is not None: ph = ph + aw @ self.Aw
         return ph
 
-
+# %% ../nbs/03_simulator.ipynb #b386de3b
 class _LayerStack:
     """All single-qubit layers of a block: their 2x2 matrices in one vectorised pass (one expression per gate
     type for the whole block), as identity-padded, transposed Kronecker factors for `_Program`."""
@@ -637,7 +639,7 @@ class _LayerStack:
         ms = torch.cat([mats, self.merged.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)
         return ms[:, self.idx]
 
-
+# %% ../nbs/03_simulator.ipynb #75144a4b
 class _Static:
     """Input-independent gates. Run one by one on the state, or fused into one unitary when the batch is
     larger than the state dimension; a block without weights is fused once, when compiled."""
@@ -680,7 +682,7 @@ def _kron(f):
         K = (K[..., :, None, :, None] * f[..., j, None, :, None, :]).reshape(*K.shape[:-2], 2 * d, 2 * d)
     return K
 
-
+# %% ../nbs/03_simulator.ipynb #b57f4515
 @functools.lru_cache(maxsize=None)
 def _unit_factors(n, dtype, device):
     "For the gradient of `_kron`: `keep (4n, n, 1, 1)` zero at factor j of row 4j+rc, `E (4n, n, 2, 2)` the unit matrix E_rc there."
@@ -690,7 +692,7 @@ def _unit_factors(n, dtype, device):
             keep[4 * j + rc, j] = 0; E[4 * j + rc, j, rc // 2, rc % 2] = 1
     return keep.to(device), E.to(device)
 
-
+# %% ../nbs/03_simulator.ipynb #b0e07aef
 def _kron_grad(f, GK, max_elems=2 ** 22):
     "Gradient of `_kron(f)` for factors `f (Nm, n, 2, 2)` given `GK = dL/dK (Nm, D, D)`: `(Nm, n, 2, 2)`."
     Nm, n = f.shape[0], f.shape[1]
@@ -707,7 +709,7 @@ def _bcast_sum(g, like):
     "Sum the gradient `g` over the broadcast leading (batch) dimension down to the shape of `like`."
     return g.sum(0, keepdim=True) if like.shape[0] == 1 and g.shape[0] != 1 else g
 
-
+# %% ../nbs/03_simulator.ipynb #6ae6c03a
 class _Program(torch.autograd.Function):
     """A fixed instruction list on states `(N, D)` as one autograd node with a hand-written backward.
     `plan[k] = (kind, src, inv, t, l)`: `t` indexes the tensors; `'phase'`: real phases `(1|N, D)`, then
@@ -820,7 +822,7 @@ def _pauli_terms(obs, n):
         out.append((x, z, complex(c) * (-1j) ** int(p.phase) * 1j ** ny))
     return out
 
-
+# %% ../nbs/03_simulator.ipynb #ea55c988
 class CompiledCircuit(torch.nn.Module):
     """A Qiskit circuit compiled into a batched, differentiable torch function
     `(x (B, n_in), w (n_w,) or (B, n_w)) -> expectation values (B, n_obs)`."""
