@@ -805,6 +805,139 @@ class _DiagReadout(torch.autograd.Function):
         psi, W = ctx.saved_tensors
         return 2 * psi * (gy @ W.mT), None
 
+# %% ../nbs/03_simulator.ipynb #83218dfc
+def _make_gates(gates_raw, in_names):
+    """`[_Gate]` of the primitive gates, the symbolic angles that depend on inputs (`xexprs`) and on weights
+    only (`wexprs`), and `slot(e)`: a number, or `('x'|'w', index)` into those lists."""
+    xexprs, wexprs, gates = [], [], []
+
+    def slot(e):
+        if not (isinstance(e, ParameterExpression) and e.parameters):
+            return float(e) if np.ndim(e) == 0 else e     # a UnitaryGate's parameter is its matrix
+        if {p.name for p in e.parameters} & in_names:
+            xexprs.append(e); return ('x', len(xexprs) - 1)
+        wexprs.append(e); return ('w', len(wexprs) - 1)
+
+    for op, qs in gates_raw:
+        params = [slot(p) for p in op.params]
+        symbolic = any(isinstance(p, tuple) for p in params)
+        dep = 'x' if any(isinstance(p, tuple) and p[0] == 'x' for p in params) else ('w' if symbolic else 'c')
+        if symbolic:
+            gates.append(_Gate(op.name, op, qs, 'mono' if op.name in _DIAG_PARAM else 'dense', dep, params))
+        else:
+            m = np.asarray(op.to_matrix(), dtype=complex)
+            gates.append(_Gate(op.name, op, qs, 'mono' if _monomial_form(m) is not None else 'dense', 'c', params, m))
+    return gates, xexprs, wexprs, slot
+
+# %% ../nbs/03_simulator.ipynb #cada26df
+def _segment(gates, n):
+    """Cut the gate list into operations: input-dependent runs of diagonal/permutation gates -> `_Mono`;
+    input-dependent dense gates -> `_Layer` / `_Dense`; everything input-independent between them ->
+    `_Static` (itself made of `_Mono`, `_Layer` and `_Dense`); static runs of only diagonal/permutation
+    gates join the neighbouring `_Mono`."""
+    bits = np.arange(2 ** n)
+    ops = []
+
+    def add_dense(seq, g):
+        if len(g.qubits) == 1 and seq and isinstance(seq[-1], _Layer) and seq[-1].can_add(g):
+            seq[-1].add(g)
+        elif len(g.qubits) == 1:
+            seq.append(_Layer(n)); seq[-1].add(g)
+        else:
+            seq.append(_Dense(g, n))
+
+    for g in gates:
+        last = ops[-1] if ops else None
+        if g.kind == 'mono' and isinstance(last, _Mono) and (g.dep == 'x' or last.dep_hint == 'x'):
+            last.add(g); continue
+        if g.dep == 'x':
+            if g.kind == 'mono':
+                m = _Mono(n, bits); m.dep_hint = 'x'; m.add(g); ops.append(m)
+            elif len(g.qubits) == 1 and isinstance(last, _Layer) and last.can_add(g):
+                last.add(g)
+            else:
+                add_dense(ops, g) if len(g.qubits) == 1 else ops.append(_Dense(g, n))
+            continue
+        if isinstance(last, _Layer) and g.kind == 'dense' and last.can_add(g):
+            last.add(g); continue  # a static 1q gate can join an input-dependent layer
+        if not isinstance(last, _Static): last = _Static([], n); ops.append(last)
+        inner = last.ops[-1] if last.ops else None
+        if g.kind == 'mono':
+            if not isinstance(inner, _Mono): inner = _Mono(n, bits); inner.dep_hint = 'w'; last.ops.append(inner)
+            inner.add(g)
+        else:
+            add_dense(last.ops, g)
+    # a static block of diagonal/permutation gates only joins the neighbouring _Mono blocks
+    merged = []
+    for op in ops:
+        if isinstance(op, _Static) and all(isinstance(o, _Mono) for o in op.ops):
+            for o in op.ops:
+                if merged and isinstance(merged[-1], _Mono):
+                    for g in o.gates: merged[-1].add(g)
+                else: merged.append(o)
+        elif isinstance(op, _Mono) and merged and isinstance(merged[-1], _Mono):
+            for g in op.gates: merged[-1].add(g)
+        else:
+            merged.append(op)
+    return merged
+
+
+
+# %% ../nbs/03_simulator.ipynb #bca8d66a
+def _observable_table(terms, dim, n_obs, dtype):
+    "`W (dim, n_obs)`: the sum of factor * (-1)^popcount(b & z) over `terms` [(z, factor, observable)], column by column."
+    W = torch.zeros(dim, n_obs, dtype=dtype)
+    bits = np.arange(dim)
+    for z, f, j in terms:
+        sign = torch.from_numpy((1 - 2 * (np.bitwise_count(bits & z) & 1)).astype(np.int8)).to(dtype)
+        W[:, j] += (f.real if not dtype.is_complex else f) * sign
+    return W
+
+# %% ../nbs/03_simulator.ipynb #31bafbe7
+def _fast_plan(sim):
+    "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
+    steps, makers, monos, D = [], [], [], sim.dim
+
+    def tensor(make):
+        makers.append(make); return len(makers) - 1
+
+    def add(op):
+        if isinstance(op, _Mono):
+            t = op.t
+            if op.has_phase:                          # every phase goes into one table (slice l)
+                monos.append(op); steps.append(('phase', t['src'], t['inv'], 0, len(monos) - 1, op.dep))
+            elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
+        elif isinstance(op, _Static) and op.R is not None:
+            R = op.R
+            if steps and steps[-1][0] == 'phase' and steps[-1][1] is not None:   # fold the permutation into R
+                R = R[steps[-1][2]]; steps[-1] = steps[-1][:1] + (None, None) + steps[-1][3:]
+            steps.append(('mat', None, None, tensor(lambda ax, aw, R=R: R), None, 'c'))
+        elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
+            layers = [o for o in op.ops if isinstance(o, _Layer)]
+            ti = tensor(_LayerStack(layers, sim.n_qubits, sim.real_dtype, sim.device).factors) if layers else None
+            for o in op.ops:
+                if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
+                else: add(o)
+        else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
+    makers.append(None)                               # tensor 0: the phase table
+    for op in sim.ops[sim._lead:]: add(op)
+    makers[0] = _PhaseTable(monos, sim._xmap.n_slots, sim._wmap.n_slots, D, sim.real_dtype, sim.device) if monos else None
+    return steps, makers
+
+# %% ../nbs/03_simulator.ipynb #93df2a63
+def _run_fast(sim, ax, aw, probabilities_only=False):
+    "Final states `(N, D)` by the one-node path; `probabilities_only` drops trailing phases (they do not change |psi|^2)."
+    steps, makers = sim._plan
+    if probabilities_only:
+        k = len(steps)
+        while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1
+        kept = {s[5] for s in steps[:k]}
+        if all(s[5] in kept or s[5] == 'c' for s in steps[k:]):   # keep every input and weight on the tape
+            steps = steps[:k] + [('perm', s[1], s[2], None, None, 'c') for s in steps[k:] if s[1] is not None]
+    used, empty = {s[3] for s in steps}, ax.new_zeros(0)
+    ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
+    return _Program.apply(sim._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
+
 # %% ../nbs/03_simulator.ipynb #f53cbbf8
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
@@ -862,78 +995,12 @@ class CompiledCircuit(torch.nn.Module):
 
     # ---------------------------------------------------------------- compilation
     def _compile(self, circuit):
-        n, bits = self.n_qubits, np.arange(2 ** self.n_qubits)
         gates_raw, phases = flatten_circuit(circuit)
-        in_names = {p.name for p in self.input_params}
-        xexprs, wexprs, self.gates = [], [], []
-
-        def slot(e):
-            if not (isinstance(e, ParameterExpression) and e.parameters):
-                return float(e) if np.ndim(e) == 0 else e     # a UnitaryGate's parameter is its matrix
-            if {p.name for p in e.parameters} & in_names:
-                xexprs.append(e); return ('x', len(xexprs) - 1)
-            wexprs.append(e); return ('w', len(wexprs) - 1)
-
-        for op, qs in gates_raw:
-            params = [slot(p) for p in op.params]
-            symbolic = any(isinstance(p, tuple) for p in params)
-            dep = 'x' if any(isinstance(p, tuple) and p[0] == 'x' for p in params) else ('w' if symbolic else 'c')
-            if symbolic:
-                kind = 'mono' if op.name in _DIAG_PARAM else 'dense'
-                g = _Gate(op.name, op, qs, kind, dep, params)
-            else:
-                m = np.asarray(op.to_matrix(), dtype=complex)
-                g = _Gate(op.name, op, qs, 'mono' if _monomial_form(m) is not None else 'dense', 'c', params, m)
-            self.gates.append(g)
+        self.gates, xexprs, wexprs, slot = _make_gates(gates_raw, {p.name for p in self.input_params})
         self._phase_terms = [slot(p) if isinstance(p, ParameterExpression) else float(p) for p in phases]
         self._xmap = _AngleMap(xexprs, self.input_params + self.weight_params)
         self._wmap = _AngleMap(wexprs, self.weight_params)
-        # segment: input-dependent runs of diagonal/permutation gates -> _Mono; input-dependent dense gates ->
-        # _Dense; everything input-independent between them -> _Static (itself made of _Mono and _Dense)
-        ops = []
-
-        def add_dense(seq, g):
-            if len(g.qubits) == 1 and seq and isinstance(seq[-1], _Layer) and seq[-1].can_add(g):
-                seq[-1].add(g)
-            elif len(g.qubits) == 1:
-                seq.append(_Layer(n)); seq[-1].add(g)
-            else:
-                seq.append(_Dense(g, n))
-
-        for g in self.gates:
-            last = ops[-1] if ops else None
-            if g.kind == 'mono' and isinstance(last, _Mono) and (g.dep == 'x' or last.dep_hint == 'x'):
-                last.add(g); continue
-            if g.dep == 'x':
-                if g.kind == 'mono':
-                    m = _Mono(n, bits); m.dep_hint = 'x'; m.add(g); ops.append(m)
-                elif len(g.qubits) == 1 and isinstance(last, _Layer) and last.can_add(g):
-                    last.add(g)
-                else:
-                    add_dense(ops, g) if len(g.qubits) == 1 else ops.append(_Dense(g, n))
-                continue
-            if isinstance(last, _Layer) and g.kind == 'dense' and last.can_add(g):
-                last.add(g); continue  # a static 1q gate can join an input-dependent layer
-            if not isinstance(last, _Static): last = _Static([], n); ops.append(last)
-            inner = last.ops[-1] if last.ops else None
-            if g.kind == 'mono':
-                if not isinstance(inner, _Mono): inner = _Mono(n, bits); inner.dep_hint = 'w'; last.ops.append(inner)
-                inner.add(g)
-            else:
-                add_dense(last.ops, g)
-        # a static block of diagonal/permutation gates only joins the neighbouring _Mono blocks
-        merged = []
-        for op in ops:
-            if isinstance(op, _Static) and all(isinstance(o, _Mono) for o in op.ops):
-                for o in op.ops:
-                    if merged and isinstance(merged[-1], _Mono):
-                        for g in o.gates: merged[-1].add(g)
-                    else: merged.append(o)
-            elif isinstance(op, _Mono) and merged and isinstance(merged[-1], _Mono):
-                for g in op.gates: merged[-1].add(g)
-            else:
-                merged.append(op)
-        self.ops = merged
+        self.ops = _segment(self.gates, self.n_qubits)
 
     def _compile_observables(self, observables):
         n, D = self.n_qubits, self.dim
@@ -942,15 +1009,6 @@ class CompiledCircuit(torch.nn.Module):
         for j, o in enumerate(self.observables):
             for x, z, f in _pauli_terms(o, n): groups.setdefault(x, []).append((z, f, j))
         self._obs_groups = sorted(groups.items())
-
-    def _observable_table(self, terms, dtype):
-        "`W (D, n_obs)`: sum of factor * (-1)^popcount(b & z) over the terms of one flip group, built column by column."
-        W = torch.zeros(self.dim, len(self.observables), dtype=dtype)
-        bits = np.arange(self.dim)
-        for z, f, j in terms:
-            sign = torch.from_numpy((1 - 2 * (np.bitwise_count(bits & z) & 1)).astype(np.int8)).to(dtype)
-            W[:, j] += (f.real if not dtype.is_complex else f) * sign
-        return W
 
     def to_device(self, device=None, dtype=None):
         "Move the compiled tensors (torch modules' `.to` also works)."
@@ -971,59 +1029,16 @@ class CompiledCircuit(torch.nn.Module):
             psi = self.ops[self._lead].apply(psi, z, z)
             self._lead += 1
         self._psi0 = psi
-        self._plan = self._fast_plan() if self.n_qubits <= self.fast_max_qubits else None
+        self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
         cd = _complex_of(dt)
         self._obs_t = []
         for x, terms in self._obs_groups:
             if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
-                self._obs_t.append((None, self._observable_table(terms, dt).to(dev)))
+                self._obs_t.append((None, _observable_table(terms, self.dim, len(self.observables), dt).to(dev)))
             else:
                 xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
-                self._obs_t.append((xs, self._observable_table(terms, cd).to(dev)))
+                self._obs_t.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
         return self
-
-    def _fast_plan(self):
-        "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
-        steps, makers, monos, D = [], [], [], self.dim
-
-        def tensor(make):
-            makers.append(make); return len(makers) - 1
-
-        def add(op):
-            if isinstance(op, _Mono):
-                t = op.t
-                if op.has_phase:                          # every phase goes into one table (slice l)
-                    monos.append(op); steps.append(('phase', t['src'], t['inv'], 0, len(monos) - 1, op.dep))
-                elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
-            elif isinstance(op, _Static) and op.R is not None:
-                R = op.R
-                if steps and steps[-1][0] == 'phase' and steps[-1][1] is not None:   # fold the permutation into R
-                    R = R[steps[-1][2]]; steps[-1] = steps[-1][:1] + (None, None) + steps[-1][3:]
-                steps.append(('mat', None, None, tensor(lambda ax, aw, R=R: R), None, 'c'))
-            elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
-                layers = [o for o in op.ops if isinstance(o, _Layer)]
-                ti = tensor(_LayerStack(layers, self.n_qubits, self.real_dtype, self.device).factors) if layers else None
-                for o in op.ops:
-                    if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
-                    else: add(o)
-            else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
-        makers.append(None)                               # tensor 0: the phase table
-        for op in self.ops[self._lead:]: add(op)
-        makers[0] = _PhaseTable(monos, self._xmap.n_slots, self._wmap.n_slots, D, self.real_dtype, self.device) if monos else None
-        return steps, makers
-
-    def _run_fast(self, ax, aw, probabilities_only=False):
-        "Final states `(N, D)` by the one-node path; `probabilities_only` drops trailing phases (they do not change |psi|^2)."
-        steps, makers = self._plan
-        if probabilities_only:
-            k = len(steps)
-            while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1
-            kept = {s[5] for s in steps[:k]}
-            if all(s[5] in kept or s[5] == 'c' for s in steps[k:]):   # keep every input and weight on the tape
-                steps = steps[:k] + [('perm', s[1], s[2], None, None, 'c') for s in steps[k:] if s[1] is not None]
-        used, empty = {s[3] for s in steps}, ax.new_zeros(0)
-        ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
-        return _Program.apply(self._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
 
     def _apply(self, fn, recurse=True):  # keep compiled tensors in step with module.to(...) / .double()
         super()._apply(fn, recurse)
@@ -1094,7 +1109,7 @@ class CompiledCircuit(torch.nn.Module):
         "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
-        if self._plan is not None: return self._run_fast(ax, aw).expand(B, -1)
+        if self._plan is not None: return _run_fast(self, ax, aw).expand(B, -1)
         state = self._psi0
         for op in self.ops[self._lead:]:
             state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
@@ -1125,7 +1140,7 @@ class CompiledCircuit(torch.nn.Module):
         if len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # diagonal observables: |psi|^2 @ W
             B = max(ax.shape[0], aw.shape[0])
             self._memory_check(B)
-            psi = self._run_fast(ax, aw, probabilities_only=True) if self._plan is not None else self.run(ax, aw)
+            psi = _run_fast(self, ax, aw, probabilities_only=True) if self._plan is not None else self.run(ax, aw)
             return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
         return self.expval(self.run(ax, aw))
 
