@@ -26,6 +26,8 @@ _DIAG_PARAM = {  # local phase coefficient a[b] per symbolic angle: diag = exp(i
     'rzz': [-0.5, 0.5, 0.5, -0.5], 'cp': [0.0, 0.0, 0.0, 1.0], 'cu1': [0.0, 0.0, 0.0, 1.0],
     'crz': [0.0, -0.5, 0.0, 0.5],
 }
+
+# %% ../nbs/03_simulator.ipynb #62e138d3
 _DENSE_1PARAM = {'rx', 'ry', 'rxx', 'ryy', 'rzx', 'crx', 'cry'}
 _U_NAMES = {'u', 'u3'}
 
@@ -36,7 +38,7 @@ def _cols(idx):
     if idx and idx == list(range(idx[0], idx[0] + len(idx))): return slice(idx[0], idx[0] + len(idx))
     return torch.as_tensor(idx, dtype=torch.long)
 
-
+# %% ../nbs/03_simulator.ipynb #dd2b8661
 class _Permute(torch.autograd.Function):
     "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add); vmap-able."
     generate_vmap_rule = True
@@ -53,16 +55,16 @@ class _Permute(torch.autograd.Function):
     def backward(ctx, g):
         return _Permute.apply(g, ctx.inv, ctx.src), None, None
 
-
+# %% ../nbs/03_simulator.ipynb #dd89af28
 def _complex_of(dtype):
     return {torch.float32: torch.complex64, torch.float64: torch.complex128}[dtype]
 
-
+# %% ../nbs/03_simulator.ipynb #ba596279
 def _is_plain_controlled(op):
     cs = getattr(op, 'ctrl_state', None)
     return cs is None or cs == 2 ** op.num_ctrl_qubits - 1
 
-
+# %% ../nbs/03_simulator.ipynb #75c6ca43
 def flatten_circuit(circuit: QuantumCircuit):
     """Unroll `circuit` into primitive gates the simulator runs: `[(op, qubits)]` and the list of
     global-phase terms. Unknown composite instructions are expanded through their `definition`."""
@@ -103,19 +105,19 @@ def flatten_circuit(circuit: QuantumCircuit):
     rec(circuit, list(range(circuit.num_qubits)))
     return gates, phases
 
-
+# %% ../nbs/03_simulator.ipynb #1248810d
 def _has_matrix(op):
     try:
         op.to_matrix(); return True
     except Exception:
         return False
 
-
+# %% ../nbs/03_simulator.ipynb #7c472d76
 def _numeric_matrix(op, values):
     "The matrix of a parameterized standard gate (rotation families, `u`) at numeric parameter `values`."
     return np.asarray(op.__class__(*values).to_matrix(), dtype=complex)
 
-
+# %% ../nbs/03_simulator.ipynb #e8fde613
 def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
     "Eigenvalues of the generator of `op`'s k-th parameter (what parameter-shift rules need)."
     vals = [base] * len(op.params)
@@ -126,7 +128,7 @@ def gate_spectrum(op, k=0, base=0.37, delta=1e-3):
     lam = -np.angle(ev) / delta
     return np.round(lam * 4) / 4  # generators of standard gates have eigenvalues in multiples of 1/4
 
-
+# %% ../nbs/03_simulator.ipynb #b0bfc636
 class StateTooLargeError(MemoryError):
     "The statevector (and what autograd keeps of it) would not fit in memory."
 
@@ -150,7 +152,7 @@ def _polynomial_template(canonical: str, k: int):
     if not all(c.is_real for c in poly.coeffs()): return None
     return tuple((tuple(i for i, p in enumerate(mon) for _ in range(p)), float(c)) for mon, c in poly.terms())
 
-
+# %% ../nbs/03_simulator.ipynb #033a23ff
 def _polynomial_form(e, params):
     """A gate angle as a polynomial of its parameters (in `params` order), or None if it is not one.
     Expressions of the same shape (every `2*(pi - x_i)(pi - x_j)` of a feature map) share one
@@ -160,7 +162,7 @@ def _polynomial_form(e, params):
     canon = e.subs({p: _PLACEHOLDERS[i] for i, p in enumerate(params)}) if params else e
     return _polynomial_template(str(canon.sympify()), len(params))
 
-
+# %% ../nbs/03_simulator.ipynb #2876baf0
 class _Poly(torch.autograd.Function):
     """Polynomials `mono(v) @ C + c0` of the columns of `v (N, n_vars)` as one autograd node: `mono[:, k]` is
     the product of the columns `idx[k, :]` (index `n_vars` is the constant 1). Evaluated in float64, reduced
@@ -198,7 +200,7 @@ class _Poly(torch.autograd.Function):
             gv = gv + other @ S[d]
         return gv[..., :-1].to(ctx.dtype), None, None, None, None, None
 
-
+# %% ../nbs/03_simulator.ipynb #3d215ea6
 class _AngleMap:
     """All symbolic gate angles of one kind as polynomials of the parameters, evaluated at once:
     `angles = monomials(v) @ C + c0`, one gather/product and one matmul for every gate."""
@@ -278,19 +280,19 @@ def _monomial_form(m, tol=1e-12):
     src = nz.argmax(1)
     return src, m[np.arange(len(m)), src]
 
-
+# %% ../nbs/03_simulator.ipynb #c6b879f6
 def _local_index(qubits, idx):
     "Each full basis index's index in a gate's local basis: sum of bit(q_j) << j."
     loc = np.zeros_like(idx)
     for j, q in enumerate(qubits): loc |= ((idx >> q) & 1) << j
     return loc
 
-
+# %% ../nbs/03_simulator.ipynb #aa310675
 def _lift(local_vec, qubits, idx):
     "Index a vector over a gate's local basis by every full basis state."
     return np.asarray(local_vec)[_local_index(qubits, idx)]
 
-
+# %% ../nbs/03_simulator.ipynb #b1b6bb03
 def _replace_bits(qubits, idx, local_src):
     "Full-basis gather index of a local permutation: the gate's bits of index k replaced by local_src[local(k)]."
     new_loc = np.asarray(local_src)[_local_index(qubits, idx)]
@@ -299,7 +301,7 @@ def _replace_bits(qubits, idx, local_src):
     for j, q in enumerate(qubits): out |= ((new_loc >> j) & 1) << q
     return out
 
-
+# %% ../nbs/03_simulator.ipynb #bfd1401b
 @dataclass
 class _Gate:
     name: str
@@ -310,7 +312,7 @@ class _Gate:
     params: list    # per gate parameter: float, ('x', slot) or ('w', slot)
     matrix: np.ndarray = None  # constant gates
 
-
+# %% ../nbs/03_simulator.ipynb #00c737c9
 class _Mono:
     """A run of diagonal and permutation gates as one operation: out = gather(in * exp(i*phase), src),
     phase = ax @ Ax + aw @ Aw + c (the phases of every gate, moved to the input's basis)."""
@@ -380,7 +382,7 @@ class _Mono:
         if not inverse and self.t['src'] is not None: state = _Permute.apply(state, self.t['src'], self.t['inv'])
         return state
 
-
+# %% ../nbs/03_simulator.ipynb #2c459864
 class _Dense:
     "One gate with a dense matrix, applied by a (batched) matmul on its qubits' axes."
 
@@ -442,27 +444,36 @@ class _Dense:
         K = self.apply(eye, ax, aw)
         return K[0] if K.shape[0] == 1 else K
 
-
+# %% ../nbs/03_simulator.ipynb #e91258d5
 def _apply_block(state, K, lo, c):
     """Apply (Nm, 2^c, 2^c) matrices on the contiguous qubits lo..lo+c-1 of state (N, M, D) as large
-    matrix products (never one tiny product per amplitude block)."""
+    matrix products (never one tiny product per amplitude block): with `L = 2^lo` amplitudes below the
+    block, the state is a stack of `(2^c, L)` matrices, and a transpose makes them one wide product (a
+    batched product on the view saves the copies forward but costs more backward: measured slower).
+    A real `K` (a layer of `h`, `ry`, ...) multiplies the state's real and imaginary parts as one real
+    product of twice the width: a quarter of the flops of a complex product."""
     N, M, D = state.shape
     d, L = 2 ** c, 1 << lo
+    real = not K.is_complex()
+
+    def mm(k, s):   # k (.., d, d) @ s (.., d, W) complex
+        if not real: return k @ s
+        return torch.view_as_complex((k @ torch.view_as_real(s).flatten(-2)).unflatten(-1, (-1, 2)))
     if K.shape[0] == 1:
         k = K[0]
-        if L == 1: return (state.reshape(-1, d) @ k.transpose(0, 1)).reshape(N, M, D)
+        if L == 1: return (state.reshape(-1, d) @ k.transpose(0, 1).to(state.dtype)).reshape(N, M, D)
         X = N * M * D // (d * L)
-        if X == 1: return (k @ state.reshape(d, L)).reshape(N, M, D)
+        if X == 1: return mm(k, state.reshape(d, L)).reshape(N, M, D)
         s = state.reshape(X, d, L).transpose(0, 1).reshape(d, X * L)
-        return (k @ s).reshape(d, X, L).transpose(0, 1).reshape(N, M, D)
+        return mm(k, s).reshape(d, X, L).transpose(0, 1).reshape(N, M, D)
     N = max(N, K.shape[0])
     state = state.expand(N, M, D)
-    if L == 1: return (state.reshape(N, -1, d) @ K.transpose(1, 2)).reshape(N, M, D)
+    if L == 1: return (state.reshape(N, -1, d) @ K.transpose(1, 2).to(state.dtype)).reshape(N, M, D)
     X = M * D // (d * L)
     s = state.reshape(N, X, d, L).transpose(1, 2).reshape(N, d, X * L)
-    return (K @ s).reshape(N, d, X, L).transpose(1, 2).reshape(N, M, D)
+    return mm(K, s).reshape(N, d, X, L).transpose(1, 2).reshape(N, M, D)
 
-
+# %% ../nbs/03_simulator.ipynb #9fe68c2b
 def _apply_matrix(state, mat, qubits, n):
     "Apply a (Nm, 2^k, 2^k) matrix (Nm = 1 or the state's N) on `qubits` of state (N, M, D)."
     N, M, D = state.shape
@@ -478,7 +489,7 @@ def _apply_matrix(state, mat, qubits, n):
     inv = np.argsort(perm)
     return out.reshape(N, M, *([2] * n)).permute(*inv).reshape(N, M, D)
 
-
+# %% ../nbs/03_simulator.ipynb #9c68dcbb
 class _Layer:
     """Single-qubit dense gates on distinct qubits: their 2x2 matrices are computed together (one
     vectorised expression per gate type) and applied to the state in one contraction."""
@@ -531,6 +542,10 @@ class _Layer:
             self.chunks.append((lo, c, idx))
         self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None]
         self.full_idx = [pos.get(q, L) for q in reversed(range(n))]   # most significant qubit first
+        # real matrices for every angle (h, ry, x, z, ...): the layer's products run in real arithmetic
+        self.real = all((g.matrix is not None and not np.any(np.imag(g.matrix))) or
+                        (g.matrix is None and g.name not in _U_NAMES and not any(torch.any(M.imag != 0) for M in d.trig))
+                        for g, d in zip(self.gates, self.dense))
         return self
 
     def matrices(self, ax, aw):
@@ -568,16 +583,18 @@ class _Layer:
     def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
-        ms = list(mats.unbind(1)) + [self.eye2]               # views; the last is the identity
-        for lo, c, idx in self.chunks:
+        ms = list((mats.real if self.real else mats).unbind(1)) + [self.eye2.real if self.real else self.eye2]
+
+        def kron(idx):
             K = ms[idx[0]]                                      # most significant qubit first
             for j in idx[1:]:                                   # Kronecker product by broadcasting
                 d, m = K.shape[-1], ms[j]
                 K = (K.reshape(-1, d, 1, d, 1) * m.reshape(-1, 1, 2, 1, 2)).reshape(-1, 2 * d, 2 * d)
-            state = _apply_block(state, K, lo, c)
+            return K
+        for lo, c, idx in self.chunks: state = _apply_block(state, kron(idx), lo, c)
         return state
 
-
+# %% ../nbs/03_simulator.ipynb #7a250916
 class _PhaseTable:
     """The phases of several `_Mono`s side by side, `(N, k * D)`: `ax @ Ax + aw @ Aw + c`, one matrix product
     per kind of angle for all of them (for `_Program`, which takes slice `l` for the l-th)."""
@@ -600,7 +617,7 @@ class _PhaseTable:
         if self.Aw is not None: ph = ph + aw @ self.Aw
         return ph
 
-
+# %% ../nbs/03_simulator.ipynb #b386de3b
 class _LayerStack:
     """All single-qubit layers of a block: their 2x2 matrices in one vectorised pass (one expression per gate
     type for the whole block), as identity-padded, transposed Kronecker factors for `_Program`."""
@@ -622,7 +639,7 @@ class _LayerStack:
         ms = torch.cat([mats, self.merged.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)
         return ms[:, self.idx]
 
-
+# %% ../nbs/03_simulator.ipynb #75144a4b
 class _Static:
     """Input-independent gates. Run one by one on the state, or fused into one unitary when the batch is
     larger than the state dimension; a block without weights is fused once, when compiled."""
@@ -665,7 +682,7 @@ def _kron(f):
         K = (K[..., :, None, :, None] * f[..., j, None, :, None, :]).reshape(*K.shape[:-2], 2 * d, 2 * d)
     return K
 
-
+# %% ../nbs/03_simulator.ipynb #b57f4515
 @functools.lru_cache(maxsize=None)
 def _unit_factors(n, dtype, device):
     "For the gradient of `_kron`: `keep (4n, n, 1, 1)` zero at factor j of row 4j+rc, `E (4n, n, 2, 2)` the unit matrix E_rc there."
@@ -675,7 +692,7 @@ def _unit_factors(n, dtype, device):
             keep[4 * j + rc, j] = 0; E[4 * j + rc, j, rc // 2, rc % 2] = 1
     return keep.to(device), E.to(device)
 
-
+# %% ../nbs/03_simulator.ipynb #b0e07aef
 def _kron_grad(f, GK, max_elems=2 ** 22):
     "Gradient of `_kron(f)` for factors `f (Nm, n, 2, 2)` given `GK = dL/dK (Nm, D, D)`: `(Nm, n, 2, 2)`."
     Nm, n = f.shape[0], f.shape[1]
@@ -692,7 +709,7 @@ def _bcast_sum(g, like):
     "Sum the gradient `g` over the broadcast leading (batch) dimension down to the shape of `like`."
     return g.sum(0, keepdim=True) if like.shape[0] == 1 and g.shape[0] != 1 else g
 
-
+# %% ../nbs/03_simulator.ipynb #6ae6c03a
 class _Program(torch.autograd.Function):
     """A fixed instruction list on states `(N, D)` as one autograd node with a hand-written backward.
     `plan[k] = (kind, src, inv, t, l)`: `t` indexes the tensors; `'phase'`: real phases `(1|N, D)`, then
@@ -788,6 +805,139 @@ class _DiagReadout(torch.autograd.Function):
         psi, W = ctx.saved_tensors
         return 2 * psi * (gy @ W.mT), None
 
+# %% ../nbs/03_simulator.ipynb #83218dfc
+def _make_gates(gates_raw, in_names):
+    """`[_Gate]` of the primitive gates, the symbolic angles that depend on inputs (`xexprs`) and on weights
+    only (`wexprs`), and `slot(e)`: a number, or `('x'|'w', index)` into those lists."""
+    xexprs, wexprs, gates = [], [], []
+
+    def slot(e):
+        if not (isinstance(e, ParameterExpression) and e.parameters):
+            return float(e) if np.ndim(e) == 0 else e     # a UnitaryGate's parameter is its matrix
+        if {p.name for p in e.parameters} & in_names:
+            xexprs.append(e); return ('x', len(xexprs) - 1)
+        wexprs.append(e); return ('w', len(wexprs) - 1)
+
+    for op, qs in gates_raw:
+        params = [slot(p) for p in op.params]
+        symbolic = any(isinstance(p, tuple) for p in params)
+        dep = 'x' if any(isinstance(p, tuple) and p[0] == 'x' for p in params) else ('w' if symbolic else 'c')
+        if symbolic:
+            gates.append(_Gate(op.name, op, qs, 'mono' if op.name in _DIAG_PARAM else 'dense', dep, params))
+        else:
+            m = np.asarray(op.to_matrix(), dtype=complex)
+            gates.append(_Gate(op.name, op, qs, 'mono' if _monomial_form(m) is not None else 'dense', 'c', params, m))
+    return gates, xexprs, wexprs, slot
+
+# %% ../nbs/03_simulator.ipynb #cada26df
+def _segment(gates, n):
+    """Cut the gate list into operations: input-dependent runs of diagonal/permutation gates -> `_Mono`;
+    input-dependent dense gates -> `_Layer` / `_Dense`; everything input-independent between them ->
+    `_Static` (itself made of `_Mono`, `_Layer` and `_Dense`); static runs of only diagonal/permutation
+    gates join the neighbouring `_Mono`."""
+    bits = np.arange(2 ** n)
+    ops = []
+
+    def add_dense(seq, g):
+        if len(g.qubits) == 1 and seq and isinstance(seq[-1], _Layer) and seq[-1].can_add(g):
+            seq[-1].add(g)
+        elif len(g.qubits) == 1:
+            seq.append(_Layer(n)); seq[-1].add(g)
+        else:
+            seq.append(_Dense(g, n))
+
+    for g in gates:
+        last = ops[-1] if ops else None
+        if g.kind == 'mono' and isinstance(last, _Mono) and (g.dep == 'x' or last.dep_hint == 'x'):
+            last.add(g); continue
+        if g.dep == 'x':
+            if g.kind == 'mono':
+                m = _Mono(n, bits); m.dep_hint = 'x'; m.add(g); ops.append(m)
+            elif len(g.qubits) == 1 and isinstance(last, _Layer) and last.can_add(g):
+                last.add(g)
+            else:
+                add_dense(ops, g) if len(g.qubits) == 1 else ops.append(_Dense(g, n))
+            continue
+        if isinstance(last, _Layer) and g.kind == 'dense' and last.can_add(g):
+            last.add(g); continue  # a static 1q gate can join an input-dependent layer
+        if not isinstance(last, _Static): last = _Static([], n); ops.append(last)
+        inner = last.ops[-1] if last.ops else None
+        if g.kind == 'mono':
+            if not isinstance(inner, _Mono): inner = _Mono(n, bits); inner.dep_hint = 'w'; last.ops.append(inner)
+            inner.add(g)
+        else:
+            add_dense(last.ops, g)
+    # a static block of diagonal/permutation gates only joins the neighbouring _Mono blocks
+    merged = []
+    for op in ops:
+        if isinstance(op, _Static) and all(isinstance(o, _Mono) for o in op.ops):
+            for o in op.ops:
+                if merged and isinstance(merged[-1], _Mono):
+                    for g in o.gates: merged[-1].add(g)
+                else: merged.append(o)
+        elif isinstance(op, _Mono) and merged and isinstance(merged[-1], _Mono):
+            for g in op.gates: merged[-1].add(g)
+        else:
+            merged.append(op)
+    return merged
+
+
+
+# %% ../nbs/03_simulator.ipynb #bca8d66a
+def _observable_table(terms, dim, n_obs, dtype):
+    "`W (dim, n_obs)`: the sum of factor * (-1)^popcount(b & z) over `terms` [(z, factor, observable)], column by column."
+    W = torch.zeros(dim, n_obs, dtype=dtype)
+    bits = np.arange(dim)
+    for z, f, j in terms:
+        sign = torch.from_numpy((1 - 2 * (np.bitwise_count(bits & z) & 1)).astype(np.int8)).to(dtype)
+        W[:, j] += (f.real if not dtype.is_complex else f) * sign
+    return W
+
+# %% ../nbs/03_simulator.ipynb #31bafbe7
+def _fast_plan(sim):
+    "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
+    steps, makers, monos, D = [], [], [], sim.dim
+
+    def tensor(make):
+        makers.append(make); return len(makers) - 1
+
+    def add(op):
+        if isinstance(op, _Mono):
+            t = op.t
+            if op.has_phase:                          # every phase goes into one table (slice l)
+                monos.append(op); steps.append(('phase', t['src'], t['inv'], 0, len(monos) - 1, op.dep))
+            elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
+        elif isinstance(op, _Static) and op.R is not None:
+            R = op.R
+            if steps and steps[-1][0] == 'phase' and steps[-1][1] is not None:   # fold the permutation into R
+                R = R[steps[-1][2]]; steps[-1] = steps[-1][:1] + (None, None) + steps[-1][3:]
+            steps.append(('mat', None, None, tensor(lambda ax, aw, R=R: R), None, 'c'))
+        elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
+            layers = [o for o in op.ops if isinstance(o, _Layer)]
+            ti = tensor(_LayerStack(layers, sim.n_qubits, sim.real_dtype, sim.device).factors) if layers else None
+            for o in op.ops:
+                if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
+                else: add(o)
+        else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
+    makers.append(None)                               # tensor 0: the phase table
+    for op in sim.ops[sim._lead:]: add(op)
+    makers[0] = _PhaseTable(monos, sim._xmap.n_slots, sim._wmap.n_slots, D, sim.real_dtype, sim.device) if monos else None
+    return steps, makers
+
+# %% ../nbs/03_simulator.ipynb #93df2a63
+def _run_fast(sim, ax, aw, probabilities_only=False):
+    "Final states `(N, D)` by the one-node path; `probabilities_only` drops trailing phases (they do not change |psi|^2)."
+    steps, makers = sim._plan
+    if probabilities_only:
+        k = len(steps)
+        while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1
+        kept = {s[5] for s in steps[:k]}
+        if all(s[5] in kept or s[5] == 'c' for s in steps[k:]):   # keep every input and weight on the tape
+            steps = steps[:k] + [('perm', s[1], s[2], None, None, 'c') for s in steps[k:] if s[1] is not None]
+    used, empty = {s[3] for s in steps}, ax.new_zeros(0)
+    ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
+    return _Program.apply(sim._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
+
 # %% ../nbs/03_simulator.ipynb #f53cbbf8
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
@@ -805,7 +955,7 @@ def _pauli_terms(obs, n):
         out.append((x, z, complex(c) * (-1j) ** int(p.phase) * 1j ** ny))
     return out
 
-
+# %% ../nbs/03_simulator.ipynb #ea55c988
 class CompiledCircuit(torch.nn.Module):
     """A Qiskit circuit compiled into a batched, differentiable torch function
     `(x (B, n_in), w (n_w,) or (B, n_w)) -> expectation values (B, n_obs)`."""
@@ -845,78 +995,12 @@ class CompiledCircuit(torch.nn.Module):
 
     # ---------------------------------------------------------------- compilation
     def _compile(self, circuit):
-        n, bits = self.n_qubits, np.arange(2 ** self.n_qubits)
         gates_raw, phases = flatten_circuit(circuit)
-        in_names = {p.name for p in self.input_params}
-        xexprs, wexprs, self.gates = [], [], []
-
-        def slot(e):
-            if not (isinstance(e, ParameterExpression) and e.parameters):
-                return float(e) if np.ndim(e) == 0 else e     # a UnitaryGate's parameter is its matrix
-            if {p.name for p in e.parameters} & in_names:
-                xexprs.append(e); return ('x', len(xexprs) - 1)
-            wexprs.append(e); return ('w', len(wexprs) - 1)
-
-        for op, qs in gates_raw:
-            params = [slot(p) for p in op.params]
-            symbolic = any(isinstance(p, tuple) for p in params)
-            dep = 'x' if any(isinstance(p, tuple) and p[0] == 'x' for p in params) else ('w' if symbolic else 'c')
-            if symbolic:
-                kind = 'mono' if op.name in _DIAG_PARAM else 'dense'
-                g = _Gate(op.name, op, qs, kind, dep, params)
-            else:
-                m = np.asarray(op.to_matrix(), dtype=complex)
-                g = _Gate(op.name, op, qs, 'mono' if _monomial_form(m) is not None else 'dense', 'c', params, m)
-            self.gates.append(g)
+        self.gates, xexprs, wexprs, slot = _make_gates(gates_raw, {p.name for p in self.input_params})
         self._phase_terms = [slot(p) if isinstance(p, ParameterExpression) else float(p) for p in phases]
         self._xmap = _AngleMap(xexprs, self.input_params + self.weight_params)
         self._wmap = _AngleMap(wexprs, self.weight_params)
-        # segment: input-dependent runs of diagonal/permutation gates -> _Mono; input-dependent dense gates ->
-        # _Dense; everything input-independent between them -> _Static (itself made of _Mono and _Dense)
-        ops = []
-
-        def add_dense(seq, g):
-            if len(g.qubits) == 1 and seq and isinstance(seq[-1], _Layer) and seq[-1].can_add(g):
-                seq[-1].add(g)
-            elif len(g.qubits) == 1:
-                seq.append(_Layer(n)); seq[-1].add(g)
-            else:
-                seq.append(_Dense(g, n))
-
-        for g in self.gates:
-            last = ops[-1] if ops else None
-            if g.kind == 'mono' and isinstance(last, _Mono) and (g.dep == 'x' or last.dep_hint == 'x'):
-                last.add(g); continue
-            if g.dep == 'x':
-                if g.kind == 'mono':
-                    m = _Mono(n, bits); m.dep_hint = 'x'; m.add(g); ops.append(m)
-                elif len(g.qubits) == 1 and isinstance(last, _Layer) and last.can_add(g):
-                    last.add(g)
-                else:
-                    add_dense(ops, g) if len(g.qubits) == 1 else ops.append(_Dense(g, n))
-                continue
-            if isinstance(last, _Layer) and g.kind == 'dense' and last.can_add(g):
-                last.add(g); continue  # a static 1q gate can join an input-dependent layer
-            if not isinstance(last, _Static): last = _Static([], n); ops.append(last)
-            inner = last.ops[-1] if last.ops else None
-            if g.kind == 'mono':
-                if not isinstance(inner, _Mono): inner = _Mono(n, bits); inner.dep_hint = 'w'; last.ops.append(inner)
-                inner.add(g)
-            else:
-                add_dense(last.ops, g)
-        # a static block of diagonal/permutation gates only joins the neighbouring _Mono blocks
-        merged = []
-        for op in ops:
-            if isinstance(op, _Static) and all(isinstance(o, _Mono) for o in op.ops):
-                for o in op.ops:
-                    if merged and isinstance(merged[-1], _Mono):
-                        for g in o.gates: merged[-1].add(g)
-                    else: merged.append(o)
-            elif isinstance(op, _Mono) and merged and isinstance(merged[-1], _Mono):
-                for g in op.gates: merged[-1].add(g)
-            else:
-                merged.append(op)
-        self.ops = merged
+        self.ops = _segment(self.gates, self.n_qubits)
 
     def _compile_observables(self, observables):
         n, D = self.n_qubits, self.dim
@@ -925,15 +1009,6 @@ class CompiledCircuit(torch.nn.Module):
         for j, o in enumerate(self.observables):
             for x, z, f in _pauli_terms(o, n): groups.setdefault(x, []).append((z, f, j))
         self._obs_groups = sorted(groups.items())
-
-    def _observable_table(self, terms, dtype):
-        "`W (D, n_obs)`: sum of factor * (-1)^popcount(b & z) over the terms of one flip group, built column by column."
-        W = torch.zeros(self.dim, len(self.observables), dtype=dtype)
-        bits = np.arange(self.dim)
-        for z, f, j in terms:
-            sign = torch.from_numpy((1 - 2 * (np.bitwise_count(bits & z) & 1)).astype(np.int8)).to(dtype)
-            W[:, j] += (f.real if not dtype.is_complex else f) * sign
-        return W
 
     def to_device(self, device=None, dtype=None):
         "Move the compiled tensors (torch modules' `.to` also works)."
@@ -954,59 +1029,16 @@ class CompiledCircuit(torch.nn.Module):
             psi = self.ops[self._lead].apply(psi, z, z)
             self._lead += 1
         self._psi0 = psi
-        self._plan = self._fast_plan() if self.n_qubits <= self.fast_max_qubits else None
+        self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
         cd = _complex_of(dt)
         self._obs_t = []
         for x, terms in self._obs_groups:
             if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
-                self._obs_t.append((None, self._observable_table(terms, dt).to(dev)))
+                self._obs_t.append((None, _observable_table(terms, self.dim, len(self.observables), dt).to(dev)))
             else:
                 xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
-                self._obs_t.append((xs, self._observable_table(terms, cd).to(dev)))
+                self._obs_t.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
         return self
-
-    def _fast_plan(self):
-        "The one-node path (`_Program`): steps `(kind, src, inv, t, l, dep)` and one maker `(ax, aw) -> tensor` per `t`."
-        steps, makers, monos, D = [], [], [], self.dim
-
-        def tensor(make):
-            makers.append(make); return len(makers) - 1
-
-        def add(op):
-            if isinstance(op, _Mono):
-                t = op.t
-                if op.has_phase:                          # every phase goes into one table (slice l)
-                    monos.append(op); steps.append(('phase', t['src'], t['inv'], 0, len(monos) - 1, op.dep))
-                elif t['src'] is not None: steps.append(('perm', t['src'], t['inv'], None, None, 'c'))
-            elif isinstance(op, _Static) and op.R is not None:
-                R = op.R
-                if steps and steps[-1][0] == 'phase' and steps[-1][1] is not None:   # fold the permutation into R
-                    R = R[steps[-1][2]]; steps[-1] = steps[-1][:1] + (None, None) + steps[-1][3:]
-                steps.append(('mat', None, None, tensor(lambda ax, aw, R=R: R), None, 'c'))
-            elif isinstance(op, _Static):                 # its layers' factors come from one vectorised pass
-                layers = [o for o in op.ops if isinstance(o, _Layer)]
-                ti = tensor(_LayerStack(layers, self.n_qubits, self.real_dtype, self.device).factors) if layers else None
-                for o in op.ops:
-                    if isinstance(o, _Layer): steps.append(('kron', None, None, ti, layers.index(o), o.dep))
-                    else: add(o)
-            else: steps.append(('mat', None, None, tensor(op.full_T), None, op.dep))   # _Layer, _Dense
-        makers.append(None)                               # tensor 0: the phase table
-        for op in self.ops[self._lead:]: add(op)
-        makers[0] = _PhaseTable(monos, self._xmap.n_slots, self._wmap.n_slots, D, self.real_dtype, self.device) if monos else None
-        return steps, makers
-
-    def _run_fast(self, ax, aw, probabilities_only=False):
-        "Final states `(N, D)` by the one-node path; `probabilities_only` drops trailing phases (they do not change |psi|^2)."
-        steps, makers = self._plan
-        if probabilities_only:
-            k = len(steps)
-            while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1
-            kept = {s[5] for s in steps[:k]}
-            if all(s[5] in kept or s[5] == 'c' for s in steps[k:]):   # keep every input and weight on the tape
-                steps = steps[:k] + [('perm', s[1], s[2], None, None, 'c') for s in steps[k:] if s[1] is not None]
-        used, empty = {s[3] for s in steps}, ax.new_zeros(0)
-        ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
-        return _Program.apply(self._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
 
     def _apply(self, fn, recurse=True):  # keep compiled tensors in step with module.to(...) / .double()
         super()._apply(fn, recurse)
@@ -1077,7 +1109,7 @@ class CompiledCircuit(torch.nn.Module):
         "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
-        if self._plan is not None: return self._run_fast(ax, aw).expand(B, -1)
+        if self._plan is not None: return _run_fast(self, ax, aw).expand(B, -1)
         state = self._psi0
         for op in self.ops[self._lead:]:
             state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
@@ -1105,10 +1137,11 @@ class CompiledCircuit(torch.nn.Module):
 
     def forward(self, x, w=None):
         ax, aw = self.angles(x, w)
-        if self._plan is not None and len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # diagonal observables
+        if len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # diagonal observables: |psi|^2 @ W
             B = max(ax.shape[0], aw.shape[0])
             self._memory_check(B)
-            return _DiagReadout.apply(self._run_fast(ax, aw, probabilities_only=True), self._obs_t[0][1]).expand(B, -1)
+            psi = _run_fast(self, ax, aw, probabilities_only=True) if self._plan is not None else self.run(ax, aw)
+            return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
         return self.expval(self.run(ax, aw))
 
     def state(self, x, w=None):
