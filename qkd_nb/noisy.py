@@ -133,9 +133,8 @@ def _append(ops: list, S: SuperOp, qubits, gate=None, sources=()):
             if not qs & set(op.qubits): continue
             if qs <= set(op.qubits): op.absorb_after(S, qubits); return
             break
-    new = _Op(qubits, S if gate is None else S, gate, sources)
-    if gate is not None:
-        new.post = S
+    new = _Op(qubits, S, gate, sources)
+    if gate is not None:   # constants just before a symbolic gate, on its qubits, become its `pre` factor
         while ops and ops[-1].gate is None and set(ops[-1].qubits) <= qs:
             prev = ops.pop(); new.absorb_before(prev.post, prev.qubits)
     ops.append(new)
