@@ -133,9 +133,8 @@ def _append(ops: list, S: SuperOp, qubits, gate=None, sources=()):
             if not qs & set(op.qubits): continue
             if qs <= set(op.qubits): op.absorb_after(S, qubits); return
             break
-    new = _Op(qubits, S if gate is None else S, gate, sources)
-    if gate is not None:
-        new.post = S
+    new = _Op(qubits, S, gate, sources)
+    if gate is not None:   # constants just before a symbolic gate, on its qubits, become its `pre` factor
         while ops and ops[-1].gate is None and set(ops[-1].qubits) <= qs:
             prev = ops.pop(); new.absorb_before(prev.post, prev.qubits)
     ops.append(new)
@@ -393,8 +392,12 @@ class _NoisyRun:
         "Density matrices (B, 2^n, 2^n) of the simulated qubits (`keep`), before readout."
         return self.run(*self.angles(x, w)).reshape(-1, self.dim_state, self.dim_state)
 
-    def probabilities(self, rho, basis: str = None):
-        "Probabilities (B, 2^n) of the *read* bitstrings (readout error included) in a measurement basis."
+    def probabilities(self, x, w=None, basis: str = None):
+        "Probabilities (B, 2^n) of the bitstrings read out (readout error included), in `basis` (default all Z)."
+        return self.read_probabilities(self.run(*self.angles(x, w)), basis)
+
+    def read_probabilities(self, rho, basis: str = None):
+        "`probabilities` from flat density matrices `rho`; `basis`: a letter per qubit (qubit 0 last), X/Y rotated to Z."
         for q, letter in enumerate(reversed(basis or '')):
             if letter in _BASIS_CHANGE: rho = apply_superop(rho, self._basis_t[letter], superop_bits([q], self.n_qubits),
                                                             2 * self.n_qubits)
@@ -414,7 +417,7 @@ class _NoisyRun:
         mode = mode or self.shot_mode
         if mode == 'independent': return sample_expvals(self.expval(rho), shots, self.observable_scales, generator)
         if mode != 'joint': raise ValueError(f"mode must be 'joint' or 'independent', got {mode!r}")
-        return sum(joint_shot_expvals(self.probabilities(rho, basis), W, shots, generator) for basis, W in self._settings_t)
+        return sum(joint_shot_expvals(self.read_probabilities(rho, basis), W, shots, generator) for basis, W in self._settings_t)
 
 # %% ../nbs/03b_noisy.ipynb #6a6a61bd
 class _NoisyTensors:
