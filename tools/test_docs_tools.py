@@ -145,6 +145,8 @@ def test_stage_notebook_directives():
     test_eq([c.source for c in out.cells], ['# T', 'def f(): pass', 'show_doc(f)', 'print(1)', 'display(Markdown("![a](../a.png)"))'])
     test_eq([c.metadata.get('tags') for c in out.cells[1:4]], [None, ['remove-input'], ['remove-input']])
     test_eq(out.cells[4].outputs[0].data['text/markdown'], '![a](../figures/a.png)')
+    test_eq(bd._md_output('---\n\n[source](https://x/y.py#L3){target="_blank" style="float:right"}\n\n### f\n\n---'),
+            '[source](https://x/y.py#L3)\n\n### f\n\n---')
 
 
 def test_broken_links(tmp: Path):
