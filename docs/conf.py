@@ -18,7 +18,7 @@ author = _s['author']
 copyright = _s['copyright']
 release = version = _s['version']
 
-extensions = ['myst_nb', 'sphinx.ext.autodoc', 'sphinx.ext.viewcode']
+extensions = ['myst_nb', 'sphinx.ext.autodoc', 'sphinx.ext.viewcode', 'sphinx.ext.githubpages']   # githubpages: .nojekyll
 exclude_patterns = ['_build', '**.ipynb_checkpoints', 'settings.ini', 'README.md', 'figures/**']   # figures/*.md are included, not pages
 source_suffix = {'.md': 'myst-nb', '.ipynb': 'myst-nb', '.rst': 'restructuredtext'}
 
