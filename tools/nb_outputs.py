@@ -346,6 +346,8 @@ def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -
     import nbformat
     figures_dir = Path(figures_dir)
     dest = Path(dest) if dest else figures_dir / 'notebooks'
+    if not (figures_dir / 'manifest.json').exists():
+        print(f'nothing to publish: no {figures_dir / "manifest.json"} (run `make reproduce` first)'); return {}
     man = json.loads((figures_dir / 'manifest.json').read_text())
     run_dir = Path(run_dir or man['run_dir'])
     if not run_dir.is_absolute(): run_dir = ROOT / run_dir
