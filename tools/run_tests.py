@@ -3,8 +3,8 @@
 
 1. `nbdev_export`, `nbdev_clean` and the README generator must leave the git tree unchanged
    (the library is the notebooks' export, notebooks are clean, README.md is index.ipynb).
-2. Every notebook under nbs/ (experiments excepted) is executed by nbdev's own test runner, in
-   parallel, cells flagged with `--flags` included.
+2. Every notebook under nbs/ (experiments excepted) is executed as nbdev's own test runner does it
+   (tools/nb_outputs.py `run_nb`, which keeps the outputs), in parallel, cells flagged with `--flags` included.
 3. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
    with its `smoke` profile, into a temporary folder (figures/ is left alone).
 4. The notebooks of step 2 must be committed with their outputs, current (tools/nb_outputs.py compares
