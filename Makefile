@@ -18,7 +18,8 @@ reproduce: env  ## full profile, every experiment notebook, outputs in figures/
 	  $(BIN)/python tools/nb_outputs.py publish && exit $$s   # executed notebooks (those that ran) -> figures/notebooks/
 
 reproduce-quick: env
-	$(BIN)/qkd-reproduce --profile quick
+	$(BIN)/qkd-reproduce --profile quick; s=$$?; \
+	  $(BIN)/python tools/nb_outputs.py publish && exit $$s
 
 test: env  ## what CI runs: sync checks + every notebook, slow cells included
 	$(BIN)/python tools/run_tests.py --flags slow

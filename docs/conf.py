@@ -18,7 +18,7 @@ author = _s['author']
 copyright = _s['copyright']
 release = version = _s['version']
 
-extensions = ['myst_nb', 'sphinx.ext.autodoc', 'sphinx.ext.viewcode']
+extensions = ['myst_nb', 'sphinx.ext.autodoc', 'sphinx.ext.viewcode', 'sphinx.ext.githubpages']   # githubpages: .nojekyll
 exclude_patterns = ['_build', '**.ipynb_checkpoints', 'settings.ini', 'README.md', 'figures/**']   # figures/*.md are included, not pages
 source_suffix = {'.md': 'myst-nb', '.ipynb': 'myst-nb', '.rst': 'restructuredtext'}
 
@@ -38,19 +38,23 @@ autodoc_typehints = 'signature'
 autodoc_preserve_defaults = True
 
 
-def _md_line(l: str) -> str:
-    "One Markdown docstring line as reST: `code` spans as literals, `|` (absolute values) escaped outside them."
-    l = re.sub(r'(?<![`\w])`([^`\n]+)`(?!`)(\w?)', lambda m: f'``{m[1]}``' + (f'\\ {m[2]}' if m[2] else ''), l)
-    parts = re.split(r'(``.+?``)', l)
-    return ''.join(p if p.startswith('``') else p.replace('|', r'\|') for p in parts)
+def md_to_rst(text: str) -> str:
+    """A Markdown docstring as reST: `code` spans (also across lines) as literals, $math$ as :math:, and `|`
+    (absolute values) escaped outside them."""
+    def code(m):
+        return f'``{m[1]}``' + (f'\\ {m[2]}' if m[2] else '')
+    text = re.sub(r'(?<![`\w])`([^`]+?)`(?!`)(\w?)', code, text)
+    text = re.sub(r'(?<![\\$\w])\$([^$\n]+?)\$(?![\w$])', lambda m: f':math:`{m[1]}`', text)
+    parts = re.split(r'(``.+?``|:math:`[^`]*`)', text, flags=re.S)
+    return ''.join(p if p.startswith(('``', ':math:')) else p.replace('|', r'\|') for p in parts)
 
 
 def _md_code_spans(app, what, name, obj, options, lines):
-    """nbdev docstrings are Markdown: render them readably with reST (code spans, absolute values); a constant
-    without a docstring of its own shows none (not its type's, e.g. dict's)."""
+    """nbdev docstrings are Markdown: render them readably with reST (`md_to_rst`); a constant without a
+    docstring of its own shows none (not its type's, e.g. dict's)."""
     own = inspect.getdoc(type(obj)) if what in ('data', 'attribute') and obj is not None else None
     if own and lines and lines[0].strip() == own.splitlines()[0].strip(): lines[:] = []
-    lines[:] = [_md_line(l) for l in lines]
+    lines[:] = md_to_rst('\n'.join(lines)).split('\n')
 
 
 def setup(app):

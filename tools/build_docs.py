@@ -44,10 +44,18 @@ def _directives(src: str):
     return dirs, '\n'.join(lines)
 
 
+def _md_output(md: str, link_rewrite=None) -> str:
+    """A Markdown output as MyST renders it well: show_doc's leading `---` rule (docutils allows none inside an
+    output) and its Quarto link attributes (`{target="_blank" ...}`) dropped; `link_rewrite` (old, new) applied."""
+    md = re.sub(r'\A\s*---\s*\n', '', md)
+    md = re.sub(r'(\]\([^)]*\))\{[^}\n]*\}', r'\1', md)
+    return md.replace(*link_rewrite) if link_rewrite else md
+
+
 def stage_notebook(nb, link_rewrite=None):
     """A notebook as the site shows it: nbdev `#| hide` cells dropped, directive lines removed, `show_doc`
-    inputs and `#| echo: false` inputs hidden, `#| output: false` outputs hidden; `link_rewrite`
-    (old, new) applied to Markdown outputs."""
+    inputs and `#| echo: false` inputs hidden, `#| output: false` outputs hidden; Markdown outputs through
+    `_md_output`."""
     cells = []
     for c in nb.cells:
         if c.cell_type != 'code': cells.append(c); continue
@@ -60,10 +68,9 @@ def stage_notebook(nb, link_rewrite=None):
         if re.fullmatch(r'(\s*show_doc\([^\n]*\)\s*)+', body): tags.add('remove-input')
         c.source = body
         if tags: c.metadata['tags'] = sorted(tags)
-        if link_rewrite:
-            for o in c.get('outputs', []):
-                md = o.get('data', {}).get('text/markdown')
-                if md: o['data']['text/markdown'] = ''.join(md).replace(*link_rewrite)
+        for o in c.get('outputs', []):
+            md = o.get('data', {}).get('text/markdown')
+            if md: o['data']['text/markdown'] = _md_output(''.join(md), link_rewrite)
         cells.append(c)
     nb.cells = cells
     return nb

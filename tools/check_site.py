@@ -23,6 +23,7 @@ FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-ne
          '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1']        # no host but this one resolves
 SHOTS = {'home.png': 'index.html', 'experiment.png': 'experiments/01_main_table.html'}
 NOT_CONTENT = {'search.html', 'genindex.html', 'py-modindex.html'}   # pages that are (nearly) empty by design
+SHOT_HEIGHT = 3000                                                    # screenshots: the page's top 3000 px
 MIN_TEXT = 80                                                         # characters of article text a page must show
 
 # what the page reports once loaded: its text, headings, anchors, links, images and stylesheets
@@ -172,7 +173,9 @@ async def _check(site: Path, base: str, exe: str, shots: Path):
                 problems.append(f"{where}: renders empty ({probe['text']} characters of text, {probe['h1']} headings)")
             name = next((k for k, v in SHOTS.items() if v == rel), None)
             if name:
-                shot = await cdp.send('Page.captureScreenshot', format='png')
+                h = min(SHOT_HEIGHT, int((await cdp.send('Page.getLayoutMetrics'))['cssContentSize']['height']))
+                shot = await cdp.send('Page.captureScreenshot', format='png', captureBeyondViewport=True,
+                                      clip=dict(x=0, y=0, width=1280, height=max(h, 600), scale=1))
                 shots.mkdir(parents=True, exist_ok=True)
                 (shots / name).write_bytes(base64.b64decode(shot['data']))
         await cdp.ws.close() if asyncio.iscoroutinefunction(cdp.ws.close) else cdp.ws.close()

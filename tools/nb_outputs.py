@@ -23,9 +23,10 @@ each reduced to a list of comparable items, must match:
 - ignored: stderr (warnings, progress bars), HTML-only outputs (fastprogress bars), `text/html` beside a
   `text/plain` (pandas' HTML differs across versions), display updates;
 - in text: memory addresses, temporary paths, the checkout's absolute path, durations (a number followed by
-  a time unit: `0.41 s`, `12 ms`, `3.2 it/s`) and ISO timestamps are masked; integers must be equal, and numbers
-  with a decimal point or exponent agree to one unit of their last printed digit (a float printed as 0.1235
-  on one CPU may print 0.1234 on another);
+  a time unit: `0.41 s`, `12 ms`, `3.2 it/s`), speed-ups (`12.3x`) and ISO timestamps are masked; integers
+  must be equal, and numbers with a decimal point or exponent agree to one unit of their last printed digit,
+  or to a relative 1e-4, or to an absolute 1e-6 (float32 results differ slightly across CPUs and BLAS
+  builds: 0.1235 on one may print 0.1234 on another, 1.3481540 as 1.3481537);
 - a cell marked `#| volatile` is not compared (say why in the notebook).
 A cell that produces output and has none committed is reported as missing; a committed output the run no
 longer produces, or one that differs, as stale. Either way: run `execute` and commit.
@@ -96,7 +97,8 @@ _ADDR = re.compile(r'0x[0-9a-fA-F]{6,}')
 _TMP = re.compile(r'(/private)?/(tmp|var/folders)/[^\s\'"<>)]*')
 _ISO = re.compile(r'\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?')
 _NUM = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
-_DUR = re.compile(rf'{_NUM}\s*(?:s|sec|secs|seconds?|ms|µs|us|ns|min|minutes?|h|hours?|it/s|s/it)(?![\w/])')
+_DUR = re.compile(rf'{_NUM}\s*(?:s|sec|secs|seconds?|ms|µs|us|ns|min|minutes?|h|hours?|it/s|s/it)(?![\w/])'
+                  rf'|\d+\.\d+\s*[x×](?![\w])')                     # durations, and speed-ups such as 12.3x
 _NUMBER = re.compile(_NUM)
 
 
@@ -138,15 +140,19 @@ def _unit(s: str) -> float:
     return 10.0 ** (-decimals + int(m.group(3) or 0) if m else 0)
 
 
+RTOL, ATOL = 1e-4, 1e-6     # float32 results differ across CPUs and BLAS builds far below these
+
+
 def _same_text(a: str, b: str) -> bool:
-    "Equal text with numbers equal to one unit of their last printed digit."
+    "Equal text, except numbers with a point or exponent: equal to one printed digit, `RTOL` or `ATOL`."
     if a == b: return True
     pa, pb = _NUMBER.split(a), _NUMBER.split(b)
     if pa != pb: return False
     for x, y in zip(_NUMBER.findall(a), _NUMBER.findall(b)):
         if x == y: continue
         if not re.search(r'[.eE]', x + y): return False         # integers (counts, sizes) must be equal
-        if abs(float(x) - float(y)) > 1.01 * max(_unit(x), _unit(y)) + 1e-9 * max(abs(float(x)), abs(float(y))):
+        fx, fy = float(x), float(y)
+        if abs(fx - fy) > max(1.01 * max(_unit(x), _unit(y)), RTOL * max(abs(fx), abs(fy)), ATOL):
             return False
     return True
 
@@ -340,6 +346,8 @@ def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -
     import nbformat
     figures_dir = Path(figures_dir)
     dest = Path(dest) if dest else figures_dir / 'notebooks'
+    if not (figures_dir / 'manifest.json').exists():
+        print(f'nothing to publish: no {figures_dir / "manifest.json"} (run `make reproduce` first)'); return {}
     man = json.loads((figures_dir / 'manifest.json').read_text())
     run_dir = Path(run_dir or man['run_dir'])
     if not run_dir.is_absolute(): run_dir = ROOT / run_dir

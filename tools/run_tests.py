@@ -3,14 +3,14 @@
 
 1. `nbdev_export`, `nbdev_clean` and the README generator must leave the git tree unchanged
    (the library is the notebooks' export, notebooks are clean, README.md is index.ipynb).
-2. Every notebook under nbs/ (experiments excepted) is executed by nbdev's own test runner, in
-   parallel, cells flagged with `--flags` included.
-3. The benchmark's smoke profile runs every peer of qkd_nb.bench (all must be installed and agree).
-4. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
-   with its `smoke` profile, into a temporary folder (figures/ is left alone).
-4. The notebooks of step 2 must be committed with their outputs, current (tools/nb_outputs.py compares
+2. Every notebook under nbs/ (experiments excepted) is executed as nbdev's own test runner does it
+   (tools/nb_outputs.py `run_nb`, which keeps the outputs), in parallel, cells flagged with `--flags` included.
+3. The notebooks of step 2 must be committed with their outputs, current (tools/nb_outputs.py compares
    the outputs of step 2's run with the committed ones, volatile parts masked).
-5. The documentation site builds (tools/build_docs.py) and every page opens in headless Chromium without
+4. The benchmark's smoke profile runs every peer of qkd_nb.bench (all must be installed and agree).
+5. Every experiment notebook (nbs/experiments) runs through the reproduction runner (papermill)
+   with its `smoke` profile, into a temporary folder (figures/ is left alone).
+6. The documentation site builds (tools/build_docs.py) and every page opens in headless Chromium without
    a broken link, a missing image or an empty page (tools/check_site.py).
 Ends with one line `N passed, M failed` (checks and notebooks) and a non-zero exit on failure.
 """

@@ -34,6 +34,7 @@ def test_normalize_masks_volatile_parts():
     test_eq(normalize('created 2026-12-01T08:07:46+00:00  \n'), 'created <timestamp>')
     # numbers that are not durations stay, so the comparison sees them
     test_eq(normalize('accuracy 0.8150, 24 weights'), 'accuracy 0.8150, 24 weights')
+    test_eq(normalize('native is 12.3x faster, 4x4 blocks'), 'native is <duration> faster, 4x4 blocks')
 
 
 def test_same_text_tolerates_last_digit_only():
@@ -43,6 +44,9 @@ def test_same_text_tolerates_last_digit_only():
     assert no._same_text('x = 1.5e-03', 'x = 1.6e-03')
     assert not no._same_text('x = 1.5e-03', 'x = 1.5e-02')
     assert not no._same_text('shape (4, 10)', 'shape (4, 10, 1)')
+    assert no._same_text("'align': 1.348154067993164", "'align': 1.3481537103652954")   # float32 noise: 3e-7 relative
+    assert not no._same_text("'align': 1.348154067993164", "'align': 1.1594940423965454")
+    assert no._same_text('error 3.2e-09', 'error 8.1e-08')                               # below the absolute 1e-6
 
 
 def test_output_items():
@@ -141,6 +145,8 @@ def test_stage_notebook_directives():
     test_eq([c.source for c in out.cells], ['# T', 'def f(): pass', 'show_doc(f)', 'print(1)', 'display(Markdown("![a](../a.png)"))'])
     test_eq([c.metadata.get('tags') for c in out.cells[1:4]], [None, ['remove-input'], ['remove-input']])
     test_eq(out.cells[4].outputs[0].data['text/markdown'], '![a](../figures/a.png)')
+    test_eq(bd._md_output('---\n\n[source](https://x/y.py#L3){target="_blank" style="float:right"}\n\n### f\n\n---'),
+            '[source](https://x/y.py#L3)\n\n### f\n\n---')
 
 
 def test_broken_links(tmp: Path):
