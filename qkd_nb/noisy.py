@@ -205,6 +205,10 @@ def fuse_blocks(ops: Sequence, max_qubits: int = 2) -> list:
 def embed_superop(S: torch.Tensor, positions: Sequence[int], k: int) -> torch.Tensor:
     "Superoperators `S` (N, 4^m, 4^m) on the qubits `positions` of a `k`-qubit block, as (N, 4^k, 4^k) on the block."
     if len(positions) == k and list(positions) == list(range(k)): return S
+    if k == 2 and len(positions) == 1:   # one qubit of two: an outer product with the identity on the other
+        I2 = torch.eye(2, dtype=S.dtype, device=S.device)
+        eq = 'nabcd,ef,gh->neagbfchd' if positions[0] == 0 else 'nabcd,ef,gh->naebgcfdh'
+        return torch.einsum(eq, S.reshape(-1, 2, 2, 2, 2), I2, I2).reshape(-1, 16, 16)
     eye = torch.eye(4 ** k, dtype=S.dtype, device=S.device).reshape(1, -1)
     bits = list(positions) + [k + p for p in positions]   # a block's superoperator index: row bits low, column bits high
     return apply_superop(eye, S, bits, 4 * k).reshape(-1, 4 ** k, 4 ** k).transpose(1, 2)
@@ -352,7 +356,7 @@ class _NoisyRun:
         N = max(c.shape[0] for c in cols if c is not None)
         P = torch.stack([c.expand(N).double() if c is not None else ax.new_full((N,), s, dtype=torch.float64)
                          for c, s in zip(cols, op.sources)], 1)
-        ph = P @ op.t_F.T                                                    # (N, T) phases f . p
+        ph = P @ op.t_F.mT                                                    # (N, T) phases f . p
         U = torch.einsum('nt,tij->nij', torch.polar(torch.ones_like(ph), ph).to(op.t_C.dtype), op.t_C)
         d = U.shape[-1]
         G = (U.conj()[:, :, None, :, None] * U[:, None, :, None, :]).reshape(N, d * d, d * d)
