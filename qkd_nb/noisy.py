@@ -139,7 +139,7 @@ def _append(ops: list, S: SuperOp, qubits, gate=None, sources=()):
             prev = ops.pop(); new.absorb_before(prev.post, prev.qubits)
     ops.append(new)
 
-
+# %% ../nbs/03b_noisy.ipynb #2805a13d
 class _Gate:
     "A gate with symbolic angles: what parameter-shift estimators read (`name`, `op`, `params` slots)."
     def __init__(self, name, op, params): self.name, self.op, self.params = name, op, params
@@ -162,10 +162,9 @@ def compile_noisy(circuit: QuantumCircuit, noise_model, input_names: set, keep: 
     local = {q: i for i, q in enumerate(range(circuit.num_qubits) if keep is None else keep)}
     for inst in circuit.data:
         op, name = inst.operation, inst.operation.name
+        if name in ('barrier', 'delay'): continue          # no idle noise: as Aer on unscheduled circuits
         phys = [circuit.find_bit(q).index for q in inst.qubits]
-        if name == 'barrier': continue
         qubits = [local[q] for q in phys]
-        if name in ('barrier', 'delay'): continue
         if name == 'measure' or inst.clbits or name == 'reset' or not hasattr(op, 'to_matrix') and op.definition is None:
             raise UnsupportedGateError(f"instruction '{name}' on qubits {qubits}: the noisy backend runs unitary gates "
                                        'followed by the final readout of the observables; remove it from the circuit')
@@ -337,7 +336,7 @@ def _complex_of(dtype):
 _PURE_ONLY = ("{} needs pure states; on the noisy backend use gradient='backprop', 'param_shift' (exact with noise), "
               "'finite_diff' or 'spsa'")
 
-
+# %% ../nbs/03b_noisy.ipynb #6a6a61bd
 class _NoisyRun:
     "Execution of a compiled noisy circuit (mixed into `NoisyCircuit`)."
     def angles(self, x, w):
@@ -396,6 +395,9 @@ class _NoisyRun:
         "Density matrices (B, 2^n, 2^n) of the simulated qubits (`keep`), before readout."
         return self.run(*self.angles(x, w)).reshape(-1, self.dim_state, self.dim_state)
 
+# %% ../nbs/03b_noisy.ipynb #8b01b1f7
+class _NoisyShots:
+    "Readout probabilities and shots (mixed into `NoisyCircuit`)."
     def probabilities(self, x, w=None, basis: str = None):
         "Probabilities (B, 2^n) of the bitstrings read out (readout error included), in `basis` (default all Z)."
         return self.read_probabilities(self.run(*self.angles(x, w)), basis)
@@ -423,9 +425,9 @@ class _NoisyRun:
         if mode != 'joint': raise ValueError(f"mode must be 'joint' or 'independent', got {mode!r}")
         return sum(joint_shot_expvals(self.read_probabilities(rho, basis), W, shots, generator) for basis, W in self._settings_t)
 
-# %% ../nbs/03b_noisy.ipynb #6a6a61bd
+# %% ../nbs/03b_noisy.ipynb #61f12447
 class _NoisyTensors:
-    "Input checks, memory guard and the compiled tensors on a device (mixed into `NoisyCircuit`)."
+    "The compiled tensors on a device (mixed into `NoisyCircuit`)."
     def to_device(self, device=None, dtype=None):
         "Move the compiled tensors (torch modules' `.to` / `.double()` also work)."
         self.device = torch.device(device or getattr(self, 'device', 'cpu'))
@@ -471,6 +473,9 @@ class _NoisyTensors:
             self.to_device(probe.device, probe.dtype if probe.dtype in (torch.float32, torch.float64) else None)
         return self
 
+# %% ../nbs/03b_noisy.ipynb #f8c09687
+class _NoisyChecks:
+    "Input checks, the memory guard, observable ranges (mixed into `NoisyCircuit`)."
     @property
     def observable_scales(self):
         "Sum of |coefficients| of each observable: the range [-s, s] a single shot can take."
@@ -511,8 +516,8 @@ class _NoisyTensors:
                 f'weights, {self.n_outputs} observables, {len(self.transpiled_circuit.data)} instructions -> '
                 f'{len(self.ops)} operations in {len(self._blocks)} blocks, readout {"on" if self._confusion is not None else "off"})')
 
-# %% ../nbs/03b_noisy.ipynb #8b01b1f7
-class NoisyCircuit(_NoisyRun, _NoisyTensors, torch.nn.Module):
+# %% ../nbs/03b_noisy.ipynb #f2cec910
+class NoisyCircuit(_NoisyShots, _NoisyRun, _NoisyChecks, _NoisyTensors, torch.nn.Module):
     """A Qiskit circuit run under a qiskit-aer `NoiseModel` (or a backend's: `backend=FakeManilaV2()`), compiled
     into a batched, differentiable torch function `(x (B, n_in), w (n_w,) or (B, n_w)) -> (B, n_obs)` of
     density matrices. `readout=False` leaves the readout error out of the expectation values and shots;
