@@ -315,12 +315,18 @@ def joint_shot_expvals(probs: torch.Tensor, W: torch.Tensor, shots: int, generat
 class _SlotFunction:
     "Symbolic gate angles as one torch function of the parameter columns (float64, differentiable)."
     def __init__(self, exprs, variables):
-        self.n = len(exprs)
-        col = {p.name: i for i, p in enumerate(variables)}
-        ses = [sympy.sympify(e.sympify()) for e in exprs]
+        self.exprs, self.variables = list(exprs), list(variables)
+        self._build()
+
+    def _build(self):
+        col = {p.name: i for i, p in enumerate(self.variables)}
+        ses = [sympy.sympify(e.sympify()) for e in self.exprs]
         syms = sorted({z for se in ses for z in se.free_symbols}, key=lambda z: col[z.name])
         self.cols = [col[z.name] for z in syms]
-        self.f = sympy.lambdify(syms, ses, modules=[_TORCH_FUNCS], dummify=True) if exprs else None
+        self.f = sympy.lambdify(syms, ses, modules=[_TORCH_FUNCS], dummify=True) if self.exprs else None
+
+    def __getstate__(self): return {'exprs': self.exprs, 'variables': self.variables}   # lambdified code is rebuilt
+    def __setstate__(self, state): self.__dict__.update(state); self._build()
 
     def __call__(self, v):
         if self.f is None: return v.new_zeros(v.shape[0], 0)
