@@ -139,7 +139,7 @@ def _append(ops: list, S: SuperOp, qubits, gate=None, sources=()):
             prev = ops.pop(); new.absorb_before(prev.post, prev.qubits)
     ops.append(new)
 
-
+# %% ../nbs/03b_noisy.ipynb #2805a13d
 class _Gate:
     "A gate with symbolic angles: what parameter-shift estimators read (`name`, `op`, `params` slots)."
     def __init__(self, name, op, params): self.name, self.op, self.params = name, op, params
@@ -162,10 +162,9 @@ def compile_noisy(circuit: QuantumCircuit, noise_model, input_names: set, keep: 
     local = {q: i for i, q in enumerate(range(circuit.num_qubits) if keep is None else keep)}
     for inst in circuit.data:
         op, name = inst.operation, inst.operation.name
+        if name in ('barrier', 'delay'): continue          # no idle noise: as Aer on unscheduled circuits
         phys = [circuit.find_bit(q).index for q in inst.qubits]
-        if name == 'barrier': continue
         qubits = [local[q] for q in phys]
-        if name in ('barrier', 'delay'): continue
         if name == 'measure' or inst.clbits or name == 'reset' or not hasattr(op, 'to_matrix') and op.definition is None:
             raise UnsupportedGateError(f"instruction '{name}' on qubits {qubits}: the noisy backend runs unitary gates "
                                        'followed by the final readout of the observables; remove it from the circuit')
@@ -205,6 +204,10 @@ def fuse_blocks(ops: Sequence, max_qubits: int = 2) -> list:
 def embed_superop(S: torch.Tensor, positions: Sequence[int], k: int) -> torch.Tensor:
     "Superoperators `S` (N, 4^m, 4^m) on the qubits `positions` of a `k`-qubit block, as (N, 4^k, 4^k) on the block."
     if len(positions) == k and list(positions) == list(range(k)): return S
+    if k == 2 and len(positions) == 1:   # one qubit of two: an outer product with the identity on the other
+        I2 = torch.eye(2, dtype=S.dtype, device=S.device)
+        eq = 'nabcd,ef,gh->neagbfchd' if positions[0] == 0 else 'nabcd,ef,gh->naebgcfdh'
+        return torch.einsum(eq, S.reshape(-1, 2, 2, 2, 2), I2, I2).reshape(-1, 16, 16)
     eye = torch.eye(4 ** k, dtype=S.dtype, device=S.device).reshape(1, -1)
     bits = list(positions) + [k + p for p in positions]   # a block's superoperator index: row bits low, column bits high
     return apply_superop(eye, S, bits, 4 * k).reshape(-1, 4 ** k, 4 ** k).transpose(1, 2)
@@ -312,12 +315,18 @@ def joint_shot_expvals(probs: torch.Tensor, W: torch.Tensor, shots: int, generat
 class _SlotFunction:
     "Symbolic gate angles as one torch function of the parameter columns (float64, differentiable)."
     def __init__(self, exprs, variables):
-        self.n = len(exprs)
-        col = {p.name: i for i, p in enumerate(variables)}
-        ses = [sympy.sympify(e.sympify()) for e in exprs]
+        self.exprs, self.variables = list(exprs), list(variables)
+        self._build()
+
+    def _build(self):
+        col = {p.name: i for i, p in enumerate(self.variables)}
+        ses = [sympy.sympify(e.sympify()) for e in self.exprs]
         syms = sorted({z for se in ses for z in se.free_symbols}, key=lambda z: col[z.name])
         self.cols = [col[z.name] for z in syms]
-        self.f = sympy.lambdify(syms, ses, modules=[_TORCH_FUNCS], dummify=True) if exprs else None
+        self.f = sympy.lambdify(syms, ses, modules=[_TORCH_FUNCS], dummify=True) if self.exprs else None
+
+    def __getstate__(self): return {'exprs': self.exprs, 'variables': self.variables}   # lambdified code is rebuilt
+    def __setstate__(self, state): self.__dict__.update(state); self._build()
 
     def __call__(self, v):
         if self.f is None: return v.new_zeros(v.shape[0], 0)
@@ -333,7 +342,7 @@ def _complex_of(dtype):
 _PURE_ONLY = ("{} needs pure states; on the noisy backend use gradient='backprop', 'param_shift' (exact with noise), "
               "'finite_diff' or 'spsa'")
 
-
+# %% ../nbs/03b_noisy.ipynb #6a6a61bd
 class _NoisyRun:
     "Execution of a compiled noisy circuit (mixed into `NoisyCircuit`)."
     def angles(self, x, w):
@@ -352,7 +361,7 @@ class _NoisyRun:
         N = max(c.shape[0] for c in cols if c is not None)
         P = torch.stack([c.expand(N).double() if c is not None else ax.new_full((N,), s, dtype=torch.float64)
                          for c, s in zip(cols, op.sources)], 1)
-        ph = P @ op.t_F.T                                                    # (N, T) phases f . p
+        ph = P @ op.t_F.mT                                                    # (N, T) phases f . p
         U = torch.einsum('nt,tij->nij', torch.polar(torch.ones_like(ph), ph).to(op.t_C.dtype), op.t_C)
         d = U.shape[-1]
         G = (U.conj()[:, :, None, :, None] * U[:, None, :, None, :]).reshape(N, d * d, d * d)
@@ -392,6 +401,9 @@ class _NoisyRun:
         "Density matrices (B, 2^n, 2^n) of the simulated qubits (`keep`), before readout."
         return self.run(*self.angles(x, w)).reshape(-1, self.dim_state, self.dim_state)
 
+# %% ../nbs/03b_noisy.ipynb #8b01b1f7
+class _NoisyShots:
+    "Readout probabilities and shots (mixed into `NoisyCircuit`)."
     def probabilities(self, x, w=None, basis: str = None):
         "Probabilities (B, 2^n) of the bitstrings read out (readout error included), in `basis` (default all Z)."
         return self.read_probabilities(self.run(*self.angles(x, w)), basis)
@@ -419,9 +431,9 @@ class _NoisyRun:
         if mode != 'joint': raise ValueError(f"mode must be 'joint' or 'independent', got {mode!r}")
         return sum(joint_shot_expvals(self.read_probabilities(rho, basis), W, shots, generator) for basis, W in self._settings_t)
 
-# %% ../nbs/03b_noisy.ipynb #6a6a61bd
+# %% ../nbs/03b_noisy.ipynb #61f12447
 class _NoisyTensors:
-    "Input checks, memory guard and the compiled tensors on a device (mixed into `NoisyCircuit`)."
+    "The compiled tensors on a device (mixed into `NoisyCircuit`)."
     def to_device(self, device=None, dtype=None):
         "Move the compiled tensors (torch modules' `.to` / `.double()` also work)."
         self.device = torch.device(device or getattr(self, 'device', 'cpu'))
@@ -467,6 +479,9 @@ class _NoisyTensors:
             self.to_device(probe.device, probe.dtype if probe.dtype in (torch.float32, torch.float64) else None)
         return self
 
+# %% ../nbs/03b_noisy.ipynb #f8c09687
+class _NoisyChecks:
+    "Input checks, the memory guard, observable ranges (mixed into `NoisyCircuit`)."
     @property
     def observable_scales(self):
         "Sum of |coefficients| of each observable: the range [-s, s] a single shot can take."
@@ -507,8 +522,8 @@ class _NoisyTensors:
                 f'weights, {self.n_outputs} observables, {len(self.transpiled_circuit.data)} instructions -> '
                 f'{len(self.ops)} operations in {len(self._blocks)} blocks, readout {"on" if self._confusion is not None else "off"})')
 
-# %% ../nbs/03b_noisy.ipynb #8b01b1f7
-class NoisyCircuit(_NoisyRun, _NoisyTensors, torch.nn.Module):
+# %% ../nbs/03b_noisy.ipynb #f2cec910
+class NoisyCircuit(_NoisyShots, _NoisyRun, _NoisyChecks, _NoisyTensors, torch.nn.Module):
     """A Qiskit circuit run under a qiskit-aer `NoiseModel` (or a backend's: `backend=FakeManilaV2()`), compiled
     into a batched, differentiable torch function `(x (B, n_in), w (n_w,) or (B, n_w)) -> (B, n_obs)` of
     density matrices. `readout=False` leaves the readout error out of the expectation values and shots;
