@@ -16,7 +16,9 @@ from .quantum import HybridStudent
 from .bench import time_step
 
 # %% auto #0
-__all__ = ['ce_step', 'SavedBytes', 'saved_for_backward_bytes', 'native_step_times', 'slow_step_time', 'estimator_evals']
+__all__ = ['ce_step', 'SavedBytes', 'saved_for_backward_bytes', 'native_step_times', 'slow_step_time', 'estimator_evals',
+           'encoded_points', 'circuit_measures', 'hybrid_per_sample_fn', 'classical_per_sample_fn',
+           'fisher_information', 'per_draw_eff_dim', 'eff_dim']
 
 # %% ../nbs/12_studies.ipynb #34addd09
 def ce_step(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
@@ -106,3 +108,97 @@ def estimator_evals(model: HybridStudent, X: torch.Tensor, y: torch.Tensor) -> d
     logits, _ = model(X); fwd = est.evals
     F.cross_entropy(logits.float(), y).backward()
     return dict(evals_forward=fwd, evals_backward=est.evals - fwd, evals_per_step=est.evals)
+
+# %% ../nbs/12_studies.ipynb #c1a5a396
+def encoded_points(splits, n_qubits: int, n: int, seed: int = 0) -> np.ndarray:
+    "`n` test points of `splits`, of distinct classes as far as possible, PCA to `n_qubits` components mapped onto [0, π]."
+    from sklearn.decomposition import PCA
+    if n < 1 or n_qubits < 1: raise ValueError(f'n and n_qubits must be >= 1, got n={n!r}, n_qubits={n_qubits!r}')
+    Xtr, Xte, yte = splits.X_train.numpy(), splits.X_test.numpy(), splits.y_test.numpy()
+    pca = PCA(n_components=n_qubits, random_state=0).fit(Xtr)
+    ztr, zte = pca.transform(Xtr), pca.transform(Xte)
+    lo, hi = ztr.min(0), ztr.max(0)
+    u = np.clip((zte - lo) / (hi - lo), 0.0, 1.0) * math.pi
+    rng = np.random.default_rng(seed)
+    classes = rng.permutation(np.unique(yte))
+    idx = [rng.choice(np.flatnonzero(yte == classes[k % len(classes)])) for k in range(n)]
+    return u[idx]
+
+# %% ../nbs/12_studies.ipynb #3128fbdf
+def circuit_measures(cfg: PQCConfig, points: np.ndarray, seed: int = 0, n_pairs: int = 2000, n_mw: int = 500,
+                     bins: int = 75, state_fn=None) -> list[dict]:
+    """Expressibility KL and Meyer-Wallach Q of the circuit of `cfg` with random inputs, then with the inputs fixed at
+    each row of `points` (weights random); one dict per estimate. `state_fn` defaults to the native simulator's."""
+    from qkd_nb.analysis import circuit_state_fn, expressibility, entangling_capability
+    from qkd_nb.circuits import build_pqc
+    state_fn = state_fn or circuit_state_fn
+    p = build_pqc(cfg)
+    points = np.asarray(points, dtype=float).reshape(-1, p.n_inputs)
+    cases = [('random', -1, None)] + [('fixed', k, dict(zip(p.input_params, x.tolist()))) for k, x in enumerate(points)]
+    rows = []
+    for inputs, k, fixed in cases:
+        t = time.perf_counter()
+        f = state_fn(p.circuit) if fixed is None else state_fn(p.circuit, params=p.weight_params, fixed=fixed)
+        e = expressibility(f, n_pairs=n_pairs, bins=bins, seed=seed + 1 + k)
+        m = entangling_capability(f, n_samples=n_mw, seed=seed + 1 + k)
+        if fixed is not None and cfg.ansatz_reps == 0 and m['std'] > 1e-9:
+            raise AssertionError(f'MW varies with local rotations only ({m["std"]}): simulator or MW broken')
+        rows.append(dict(n_qubits=cfg.n_qubits, paulis='+'.join(cfg.fm_paulis), ansatz_reps=cfg.ansatz_reps,
+                         n_weights=p.n_weights, inputs=inputs, point=k, kl=e['kl'], mw=m['mean'], mw_std=m['std'],
+                         time_s=time.perf_counter() - t))
+    return rows
+
+# %% ../nbs/12_studies.ipynb #7425029a
+def hybrid_per_sample_fn(model: HybridStudent) -> Callable:
+    """The hybrid student's forward with per-sample parameter copies: `f(P, X) -> log p(.|x_i)`, `P[name]` of
+    shape `(B, *param.shape)` (row i used only by sample i). The native simulator takes per-row circuit weights."""
+    if not isinstance(getattr(model, 'encoder', None), nn.Linear) or model.input_scale is None or model.quantum.backend != 'torch':
+        raise ValueError('hybrid_per_sample_fn needs a HybridStudent with a Linear encoder, an input_scale and backend="torch"')
+    sim, scale = model.quantum.sim, model.input_scale
+    def f(P, X):
+        u = scale * torch.sigmoid(torch.einsum('boi,bi->bo', P['encoder.weight'], X) + P['encoder.bias'])
+        q = sim(u, P['quantum.weight'])
+        return torch.log_softmax(torch.einsum('boi,bi->bo', P['head.weight'], q) + P['head.bias'], -1)
+    return f
+
+# %% ../nbs/12_studies.ipynb #53da8e4d
+def classical_per_sample_fn(model: nn.Module) -> Callable:
+    "The classical student's forward (its `body`'s Linear layers and activations, then `head`) with per-sample parameter copies."
+    def f(P, X):
+        h = X
+        for name, mod in [*(('body.' + n, m) for n, m in model.body.named_children()), ('head', model.head)]:
+            if isinstance(mod, nn.Linear): h = torch.einsum('boi,bi->bo', P[name + '.weight'], h) + P[name + '.bias']
+            else: h = mod(h)
+        return torch.log_softmax(h, -1)
+    return f
+
+# %% ../nbs/12_studies.ipynb #e8ea4a30
+def fisher_information(model: nn.Module, fn: Callable, X: torch.Tensor) -> np.ndarray:
+    """Fisher information E_x sum_y p(y|x) g g^T of `model`'s class probabilities over the rows of `X` (float64), with `fn`
+    its per-sample forward (`hybrid_per_sample_fn(model)`, ...); checks `fn` against the model's own forward."""
+    B = len(X)
+    P = {k: v.detach().expand(B, *v.shape).clone().requires_grad_() for k, v in model.named_parameters()}
+    logp = fn(P, X)                                                                 # (B, C)
+    ref = torch.log_softmax(model(X.to(next(model.parameters()).dtype))[0].double(), -1)
+    if not torch.allclose(logp.double(), ref, atol=1e-9): raise ValueError('the per-sample forward `fn` disagrees with the model')
+    J = torch.stack([torch.cat([g.reshape(B, -1) for g in torch.autograd.grad(logp[:, c].sum(), list(P.values()), retain_graph=True)], 1)
+                     for c in range(logp.shape[1])], 1)                              # (B, C, P)
+    p = logp.detach().exp()
+    return (torch.einsum('nci,nc,ncj->ij', J, p, J) / B).numpy()
+
+# %% ../nbs/12_studies.ipynb #8c15196e
+def per_draw_eff_dim(spectra, traces, d: int, n: float, gamma: float = 1.0) -> np.ndarray:
+    """log sqrt(det(I + kappa F_hat)) of each parameter draw, F_hat = d F / mean_draws(tr F) (Abbas et al.'s
+    normalisation), as a normalised dimension 2 log sqrt(det) / (d log kappa) in [0, ~1]; `n` data samples."""
+    if not n > 1: raise ValueError(f'n (the number of data samples) must be > 1, got {n!r}')
+    kappa = gamma * n / (2 * math.pi * math.log(n))
+    tr = np.mean(traces)
+    return np.array([np.sum(np.log1p(kappa * np.clip(d * np.asarray(ev) / tr, 0, None))) for ev in spectra]) / (d * math.log(kappa))
+
+# %% ../nbs/12_studies.ipynb #1da2a10f
+def eff_dim(spectra, traces, d: int, n: float, gamma: float = 1.0) -> float:
+    """Normalised effective dimension d_eff / d of Abbas et al. (2021): the draws enter through
+    log E_theta sqrt(det(...)), a log-mean-exp of the per-draw values (`per_draw_eff_dim`)."""
+    kappa = gamma * n / (2 * math.pi * math.log(n))
+    half_logdet = 0.5 * per_draw_eff_dim(spectra, traces, d, n, gamma) * d * math.log(kappa)
+    return float(2 * (np.logaddexp.reduce(half_logdet) - math.log(len(spectra))) / math.log(kappa) / d)
