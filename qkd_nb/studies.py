@@ -18,7 +18,7 @@ from .bench import time_step
 # %% auto #0
 __all__ = ['ce_step', 'SavedBytes', 'saved_for_backward_bytes', 'native_step_times', 'slow_step_time', 'estimator_evals',
            'encoded_points', 'circuit_measures', 'hybrid_per_sample_fn', 'classical_per_sample_fn',
-           'fisher_information', 'per_draw_eff_dim', 'eff_dim']
+           'fisher_information', 'per_draw_eff_dim', 'eff_dim', 'kd_fit', 'mcnemar_p', 'aer_eval']
 
 # %% ../nbs/12_studies.ipynb #34addd09
 def ce_step(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
@@ -202,3 +202,43 @@ def eff_dim(spectra, traces, d: int, n: float, gamma: float = 1.0) -> float:
     kappa = gamma * n / (2 * math.pi * math.log(n))
     half_logdet = 0.5 * per_draw_eff_dim(spectra, traces, d, n, gamma) * d * math.log(kappa)
     return float(2 * (np.logaddexp.reduce(half_logdet) - math.log(len(spectra))) / math.log(kappa) / d)
+
+# %% ../nbs/12_studies.ipynb #5daf5e6c
+def kd_fit(model: nn.Module, train_dl, val_dl, teacher: nn.Module, epochs: int = 10, lr: float = 0.01, q_lr: float = 0.1,
+           alpha: float = 0.5, beta: float = 0.1, T: float = 2.0, seed: int = 0):
+    """Train `model` by distillation from `teacher` with feature alignment (the alignment map seeded with `seed`),
+    Adam (`q_lr` for the circuit weights), cosine schedule, best validation epoch kept; returns (history, wall seconds)."""
+    from qkd_nb.losses import DistillLoss, FeatureAlign
+    from qkd_nb.train import fit
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        align = FeatureAlign(model.feature_dim, teacher.feature_dim, kind='mse')
+    groups = [dict(params=model.quantum_parameters(), lr=q_lr, name='quantum')] if hasattr(model, 'quantum_parameters') else None
+    t = time.perf_counter()
+    h = fit(model, train_dl, val_dl, epochs=epochs, lr=lr, teacher=teacher, loss=DistillLoss(alpha=alpha, beta=beta, T=T, align=align),
+            param_groups=groups, seed=seed, scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, epochs), progress=False)
+    return h, time.perf_counter() - t
+
+# %% ../nbs/12_studies.ipynb #c0c4c2c5
+def mcnemar_p(y, pred_a, pred_b) -> float:
+    "Exact two-sided McNemar test of two classifiers' predictions `pred_a`, `pred_b` of the labels `y` (binomial on the discordant pairs)."
+    from scipy.stats import binomtest
+    y, pred_a, pred_b = (np.asarray(v) for v in (y, pred_a, pred_b))
+    if not y.shape == pred_a.shape == pred_b.shape: raise ValueError(f'y, pred_a, pred_b must have one shape, got {y.shape}, {pred_a.shape}, {pred_b.shape}')
+    ra, rb = pred_a == y, pred_b == y
+    b, c = int(np.sum(ra & ~rb)), int(np.sum(~ra & rb))
+    return 1.0 if b + c == 0 else float(binomtest(min(b, c), b + c, 0.5).pvalue)
+
+# %% ../nbs/12_studies.ipynb #a90fe4d7
+def aer_eval(model: HybridStudent, X: torch.Tensor, y: torch.Tensor, label: str, kind: str, **kw) -> tuple[dict, HybridStudent]:
+    """Accuracy of the trained native `model` run on Aer with `kw` (fake_backend, noise_model, shots) on `X, y`, its drop
+    in points against `model`'s exact accuracy on the same digits and McNemar's p; returns (row, the Aer model)."""
+    from qkd_nb.train import evaluate
+    t = time.perf_counter()
+    ev0 = evaluate(model, [(X, y)])
+    ma = HybridStudent(model.n_features, model.n_classes, model.pqc.cfg, backend='aer', dtype=torch.float64, seed=model.seed, **kw)
+    ma.load_state_dict(model.state_dict())
+    ev = evaluate(ma, [(X, y)])
+    return dict(condition=label, kind=kind, shots=kw.get('shots') or 0, acc=ev['acc'], f1=ev['f1'],
+                acc_exact_same_digits=ev0['acc'], drop_points=100 * (ev0['acc'] - ev['acc']),
+                mcnemar_p=mcnemar_p(y.numpy(), ev0['y_pred'], ev['y_pred']), n_eval=len(X), time_s=time.perf_counter() - t), ma
