@@ -18,7 +18,10 @@ from .bench import time_step
 # %% auto #0
 __all__ = ['ce_step', 'SavedBytes', 'saved_for_backward_bytes', 'native_step_times', 'slow_step_time', 'estimator_evals',
            'encoded_points', 'circuit_measures', 'hybrid_per_sample_fn', 'classical_per_sample_fn',
-           'fisher_information', 'per_draw_eff_dim', 'eff_dim', 'kd_fit', 'mcnemar_p', 'aer_eval']
+           'fisher_information', 'per_draw_eff_dim', 'eff_dim', 'kd_fit', 'mcnemar_p', 'aer_eval', 'parse_config',
+           'estimator_student', 'gradient_problem', 'gradient_agreement', 'estimator_quality', 'quality_summary',
+           'cell', 'quality_at', 'estimator_step_cost', 'TeacherAs', 'estimator_run', 'to_target', 'runs_mean_std',
+           'groups_differ', 'Laps']
 
 # %% ../nbs/12_studies.ipynb #34addd09
 def ce_step(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
@@ -242,3 +245,170 @@ def aer_eval(model: HybridStudent, X: torch.Tensor, y: torch.Tensor, label: str,
     return dict(condition=label, kind=kind, shots=kw.get('shots') or 0, acc=ev['acc'], f1=ev['f1'],
                 acc_exact_same_digits=ev0['acc'], drop_points=100 * (ev0['acc'] - ev['acc']),
                 mcnemar_p=mcnemar_p(y.numpy(), ev0['y_pred'], ev['y_pred']), n_eval=len(X), time_s=time.perf_counter() - t), ma
+
+# %% ../nbs/12_studies.ipynb #dc8202cc
+def parse_config(cfg: str) -> tuple[str, int | None]:
+    "'spsa@1024' -> ('spsa', 1024); 'backprop' -> ('backprop', None)."
+    from qkd_nb.gradients import ESTIMATORS
+    name, _, shots = str(cfg).partition('@')
+    if name not in ESTIMATORS: raise ValueError(f'unknown estimator {name!r} in {cfg!r}; choose from {sorted(ESTIMATORS)}')
+    if shots and not (shots.isdigit() and int(shots) > 0): raise ValueError(f'shots in {cfg!r} must be a positive integer, e.g. "spsa@1024"')
+    return name, (int(shots) if shots else None)
+
+# %% ../nbs/12_studies.ipynb #84450098
+def estimator_student(splits, cfg: str, seed: int = 0, n_qubits: int = 4, dtype=torch.float64, **options) -> HybridStudent:
+    "A hybrid student (weights and estimator seeded with `seed`) whose circuit gradient comes from configuration `cfg`."
+    name, shots = parse_config(cfg)
+    return HybridStudent(splits.n_features, splits.n_classes, pqc_cfg=PQCConfig(n_qubits=n_qubits), dtype=dtype, seed=seed,
+                         gradient=name, shots=shots, gradient_options=options or None)
+
+# %% ../nbs/12_studies.ipynb #ad2c547e
+def gradient_problem(sim, X: torch.Tensor, i: int, seed: int = 0) -> tuple:
+    "Draw `i` of a gradient test problem of the compiled circuit `sim` at inputs `X`: (w, gy, exact dL/dx, exact dL/dw), float64."
+    from qkd_nb.gradients import get_estimator
+    g = torch.Generator().manual_seed(seed * 1000 + i)
+    w = 2 * math.pi * torch.rand(sim.n_weights, generator=g, dtype=torch.float64)
+    gy = torch.randn(X.shape[0], sim.n_outputs, generator=g, dtype=torch.float64)
+    gx, gw = get_estimator('backprop').gradient(sim, X, w, gy)
+    return w, gy, gx, gw
+
+# %% ../nbs/12_studies.ipynb #a8be9dc0
+def gradient_agreement(g: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
+    "(cosine similarity, relative error) of the gradient estimate `g` against the reference `ref` (flattened, float64)."
+    g, ref = g.flatten().double(), ref.flatten().double()
+    return float(F.cosine_similarity(g, ref, dim=0)), float((g - ref).norm() / ref.norm())
+
+# %% ../nbs/12_studies.ipynb #babf50b4
+def estimator_quality(sim, X: torch.Tensor, problems, name: str, shots: int | None = None, label: str | None = None,
+                      seed: int = 0, **opts) -> list[dict]:
+    """One row per problem (from `gradient_problem`): the agreement of estimator `name` (`shots`, options `opts`)
+    with the exact dL/dw and dL/dx, its circuit evaluations per example and its time."""
+    from qkd_nb.gradients import get_estimator
+    out = []
+    for i, (w, gy, gx_ref, gw_ref) in enumerate(problems):
+        est = get_estimator(name, shots=shots, seed=seed * 1000 + i, **opts)
+        t0 = time.perf_counter()
+        gx, gw = est.gradient(sim, X, w, gy)
+        dt = time.perf_counter() - t0
+        (cw, rw), (cx, rx) = gradient_agreement(gw, gw_ref), gradient_agreement(gx, gx_ref)
+        out.append(dict(estimator=label or name, shots=shots, draw=i, cos_w=cw, relerr_w=rw, cos_x=cx, relerr_x=rx,
+                        evals_per_example=est.evals / X.shape[0], time_s=dt, **opts))
+    return out
+
+# %% ../nbs/12_studies.ipynb #8a72a3aa
+def quality_summary(df: pd.DataFrame, keys, cols=('cos_w', 'relerr_w', 'cos_x', 'relerr_x')) -> pd.DataFrame:
+    "Mean and std (ddof=1; 0 for a single draw) of `cols` per group of `keys`, with the mean `evals_per_example`."
+    g = df.groupby(keys, dropna=False, sort=False)
+    mean = g[list(cols)].mean().add_suffix('_mean')
+    sd = g[list(cols)].std(ddof=1).fillna(0.0).add_suffix('_std')
+    return pd.concat([mean, sd, g[['evals_per_example']].mean()], axis=1).reset_index()
+
+# %% ../nbs/12_studies.ipynb #963a5cb6
+def cell(df: pd.DataFrame, col: str, **where) -> float:
+    "The value of `col` in the first row of `df` whose columns equal `where` (as floats); NaN if no row matches."
+    mask = np.ones(len(df), dtype=bool)
+    for k, v in where.items(): mask &= (df[k] == v).to_numpy()
+    r = df.loc[mask, col]
+    return float(r.iloc[0]) if len(r) else float('nan')
+
+# %% ../nbs/12_studies.ipynb #bd000f0d
+def quality_at(tab: pd.DataFrame, label: str, shots_label: str, col: str = 'relerr_w') -> float:
+    "Mean `col` of estimator `label` at `shots_label` ('exact' or a shot count as text) in a `quality_summary` table."
+    return cell(tab, col + '_mean', estimator=label, shots_label=shots_label)
+
+# %% ../nbs/12_studies.ipynb #f3d90afe
+def estimator_step_cost(model: HybridStudent, X: torch.Tensor, y: torch.Tensor, repeats: int = 3, work_cap: float = 4e6) -> dict:
+    "Circuit evaluations and median wall time of one cross-entropy step of `model` on the batch `X, y` (see above)."
+    def step(B):
+        model.zero_grad(set_to_none=True)
+        t0 = time.perf_counter()
+        F.cross_entropy(model(X[:B])[0], y[:B]).backward()
+        return time.perf_counter() - t0
+    n, N = model.pqc.cfg.n_qubits, len(X)
+    e0 = model.quantum.circuit_evals; step(1)                                   # warm-up: evaluations per example
+    B = max(1, N // 4) if (model.quantum.circuit_evals - e0) * N * 2 ** n > work_cap else N
+    e0 = model.quantum.circuit_evals
+    t_first = step(B)
+    evals = model.quantum.circuit_evals - e0
+    times = [t_first] if t_first > 1.0 else [step(B) for _ in range(repeats)]
+    return dict(evals_per_step=round(evals * N / B), timed_batch=B, step_time_s=float(np.median(times)) * N / B)
+
+# %% ../nbs/12_studies.ipynb #7fa0dcd6
+class TeacherAs(nn.Module):
+    "The frozen `teacher`, run in its own float32, returning (logits, features) in `dtype`."
+    def __init__(self, teacher: nn.Module, dtype=torch.float64):
+        super().__init__(); self.t, self.dt = teacher, dtype
+        self.feature_dim = getattr(teacher, 'feature_dim', None)
+    def forward(self, x):
+        a, b = self.t(x.float())
+        return a.to(self.dt), b.to(self.dt)
+
+# %% ../nbs/12_studies.ipynb #51379ef5
+def estimator_run(splits, cfg: str, seed: int, teacher: nn.Module, epochs: int = 4, lr: float = 0.02, lr_quantum: float = 0.1,
+                  batch_size: int = 64, n_qubits: int = 4, dtype=torch.float64, alpha: float = 0.5, beta: float = 0.5,
+                  T: float = 4.0) -> dict:
+    "Train the student of configuration `cfg` from `seed` by distillation from `teacher`; returns the run's record with its history."
+    from qkd_nb.data import make_loaders
+    from qkd_nb.losses import DistillLoss, FeatureAlign
+    from qkd_nb.train import evaluate, fit, seed_everything
+    train_dl, val_dl, test_dl = make_loaders(splits, batch_size=batch_size, seed=seed)
+    seed_everything(seed)
+    m = estimator_student(splits, cfg, seed, n_qubits=n_qubits, dtype=dtype)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        align = FeatureAlign(m.feature_dim, teacher.feature_dim, kind='mse').to(dtype)
+    t0 = time.perf_counter()
+    h = fit(m, train_dl, val_dl, epochs=epochs, lr=lr, teacher=TeacherAs(teacher, dtype).eval(),
+            loss=DistillLoss(alpha=alpha, beta=beta, T=T, align=align),
+            param_groups=[dict(params=m.quantum_parameters(), lr=lr_quantum, name='quantum')], seed=seed,
+            scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, epochs), progress=False)
+    train_s = time.perf_counter() - t0
+    te = evaluate(m, test_dl)
+    est = m.quantum.estimator
+    shots, est.shots = est.shots, None
+    te_exact = evaluate(m, test_dl)
+    est.shots = shots
+    return dict(config=cfg, seed=seed, history=h, test_acc=te_exact['acc'], test_acc_sampled=te['acc'], test_f1=te_exact['f1'],
+                train_time_s=train_s)
+
+# %% ../nbs/12_studies.ipynb #b5aff5cd
+def to_target(history, target: float) -> tuple[float, float]:
+    "(epochs, training circuit evaluations) until the validation accuracy of `history` first reaches `target`; inf if never."
+    cum = 0
+    for rec in history:
+        cum += rec['circuit_evals']
+        if rec['val_acc'] >= target: return rec['epoch'], cum
+    return math.inf, math.inf
+
+# %% ../nbs/12_studies.ipynb #54b9f028
+def runs_mean_std(values, decimals: int = 3, scale: float = 1.0) -> str:
+    "'mean ± std' of `values` (`qkd_nb.analysis.fmt_mean_std`), or 'k/n reached' when some are not finite (never reached)."
+    from qkd_nb.analysis import fmt_mean_std
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(v).all(): return f'{np.isfinite(v).sum()}/{len(v)} reached'
+    return fmt_mean_std(v, decimals, scale)
+
+# %% ../nbs/12_studies.ipynb #23bcc918
+def groups_differ(table: pd.DataFrame) -> dict:
+    """Do the columns (configurations) of `table` (rows: seeds) differ? Friedman p (seeds as blocks; 1.0 if all values
+    are equal), best-worst gap of column means, pooled std (ddof=1) and `differs` = p < 0.05 or gap > 2 pooled std."""
+    from qkd_nb.analysis import friedman_test
+    t = pd.DataFrame(table).astype(float)
+    if t.isna().any().any(): raise ValueError('every configuration needs a value for every seed (drop incomplete seeds)')
+    means = t.mean()
+    gap = float(means.max() - means.min())
+    if len(t) < 2 or t.shape[1] < 3: return dict(p=float('nan'), gap=gap, pooled_std=float('nan'), differs=False)
+    pooled = float(np.sqrt(t.var(ddof=1).mean()))
+    p = friedman_test(t)['p'] if np.ptp(t.to_numpy()) > 0 else 1.0
+    return dict(p=float(p), gap=gap, pooled_std=pooled, differs=bool(p < 0.05 or gap > 2 * pooled))
+
+# %% ../nbs/12_studies.ipynb #ac64d1e4
+class Laps:
+    "`lap = Laps(); lap('section 1')` prints the wall time since the previous lap (or since `Laps()`)."
+    def __init__(self): self.t0 = self.last = time.perf_counter()
+    def __call__(self, what: str) -> float:
+        now = time.perf_counter(); dt, self.last = now - self.last, now
+        print(f'[{what}: {dt:.1f} s]')
+        return dt
+    @property
+    def total(self) -> float: return time.perf_counter() - self.t0
