@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy import stats
+from qiskit.quantum_info import Statevector
 
 # %% auto #0
 __all__ = ['PALETTE', 'statevector_state_fn', 'circuit_state_fn', 'haar_state_fn', 'haar_fidelity_log_bins', 'haar_kl_floor',
