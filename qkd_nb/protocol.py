@@ -164,6 +164,7 @@ class FourierFeatures(nn.Module):
         self.register_buffer('omega', torch.tensor(rows, dtype=dtype))
         self.angle_exprs = [a for _, _, a in gates]
         self._map = _AngleMap(self.angle_exprs, list(pqc.input_params))
+        self._map_keys = list(self._map.tensors(dtype, 'cpu'))
         for k, t in self._map.tensors(dtype, 'cpu').items(): self.register_buffer(f'_map_{k}', t)
         bound = 1 / math.sqrt(2 * K)
         self.coef = nn.Parameter((torch.rand(n_out, 2 * K, generator=g, dtype=torch.float64) * 2 - 1).mul(bound).to(dtype))
@@ -171,7 +172,7 @@ class FourierFeatures(nn.Module):
 
     def angles(self, z: torch.Tensor) -> torch.Tensor:
         "The encoding gates' angles theta_g(z), (B, G), computed like the simulator does."
-        return self._map(z, dict(idx=self._map_idx, C=self._map_C, c0=self._map_c0))
+        return self._map(z, {k: getattr(self, f'_map_{k}') for k in self._map_keys})
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         phi = self.angles(z) @ self.omega.T
