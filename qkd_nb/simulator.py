@@ -490,6 +490,65 @@ def _apply_matrix(state, mat, qubits, n):
     return out.reshape(N, M, *([2] * n)).permute(*inv).reshape(N, M, D)
 
 # %% ../nbs/03_simulator.ipynb #9c68dcbb
+def _gate_groups(gates, dense, dtype, device):
+    """Group single-qubit gates by type and by where their angles come from, so that one vectorised
+    expression gives all matrices of a group: `[(gate indices, kind, matrices or template, angle columns)]`
+    with kind `'const'` (stacked matrices), `'trig'` (`M0 + cos(t/2) Mc + sin(t/2) Ms`) or `'u'`."""
+    groups = {}
+    for j, g in enumerate(gates):
+        key = (g.name if g.matrix is None else 'const', tuple(p[0] if isinstance(p, tuple) else 'c' for p in g.params)
+               if g.matrix is None else ())
+        groups.setdefault(key, []).append(j)
+    out = []
+    for key, js in groups.items():
+        if key[0] == 'const':
+            out.append((js, 'const', torch.stack([dense[j].mat[0] for j in js])[None], None)); continue
+        cols = []
+        for pos, sp in enumerate(key[1]):
+            vals = [gates[j].params[pos] for j in js]
+            if sp == 'c': cols.append((sp, torch.as_tensor(vals, dtype=dtype, device=device)))
+            else:
+                sel = _cols([v[1] for v in vals])
+                cols.append((sp, sel if isinstance(sel, slice) else sel.to(device)))
+        out.append((js, 'u' if key[0] in _U_NAMES else 'trig', dense[js[0]], cols))
+    return out
+
+# %% ../nbs/03_simulator.ipynb #2fb04082
+def _group_matrices(groups, ax, aw):
+    "The 2x2 matrices `(Nm, L, 2, 2)` of every gate of `groups` (see `_gate_groups`), in group order."
+    mats = []
+    for js, kind, d0, cols in groups:
+        if kind == 'const': mats.append(d0); continue
+        N = max([ax.shape[0] if sp == 'x' else aw.shape[0] for sp, _ in cols if sp != 'c'] + [1])
+        th = [(ax if sp == 'x' else aw)[:, idx] if sp != 'c' else idx for sp, idx in cols]
+        th = [t if t.ndim == 2 and t.shape[0] == N else t.expand(N, -1) for t in th]
+        if kind == 'u':
+            t, ph, la = th
+            c, s = torch.cos(t / 2), torch.sin(t / 2)
+            eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
+            mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
+        else:
+            M0, Mc, Ms = d0.trig_ri                        # real views (2, 2, 2): no complex casts
+            t = 0.5 * th[0][..., None, None, None]
+            m = torch.cos(t) * Mc + torch.sin(t) * Ms
+            mats.append(torch.view_as_complex(m if d0.m0_zero else m + M0))
+    if len(mats) == 1: return mats[0]
+    N = max(m.shape[0] for m in mats)
+    return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
+
+# %% ../nbs/03_simulator.ipynb #3200d7bc
+def _kron_chunks(pos, n, k):
+    """Contiguous, aligned blocks of <= k qubits covering the qubits in `pos` (qubit -> index of its
+    matrix): `[(lowest qubit, size, matrix indices most significant first)]`; index `len(pos)` is the identity."""
+    L, chunks = len(pos), []
+    for a in range(0, n, k):
+        qs = [q for q in range(a, min(a + k, n)) if q in pos]
+        if not qs: continue
+        lo, hi = min(qs), max(qs)
+        chunks.append((lo, hi - lo + 1, [pos.get(q, L) for q in reversed(range(lo, hi + 1))]))
+    return chunks
+
+# %% ../nbs/03_simulator.ipynb #aea8c2db
 class _Layer:
     """Single-qubit dense gates on distinct qubits: their 2x2 matrices are computed together (one
     vectorised expression per gate type) and applied to the state in one contraction."""
@@ -508,38 +567,11 @@ class _Layer:
     def finalize(self, dtype, device):
         self.dep = 'x' if any(g.dep == 'x' for g in self.gates) else ('w' if any(g.dep == 'w' for g in self.gates) else 'c')
         self.dense = [_Dense(g, self.n).finalize(dtype, device) for g in self.gates]
-        groups = {}
-        for j, (g, d) in enumerate(zip(self.gates, self.dense)):
-            key = (g.name if g.matrix is None else 'const', tuple(p[0] if isinstance(p, tuple) else 'c' for p in g.params)
-                   if g.matrix is None else ())
-            groups.setdefault(key, []).append(j)
-        self.groups = []
-        for key, js in groups.items():
-            d0 = self.dense[js[0]]
-            if key[0] == 'const':
-                self.groups.append((js, 'const', torch.stack([self.dense[j].mat[0] for j in js])[None], None))
-                continue
-            cols = []
-            for pos, sp in enumerate(key[1]):
-                vals = [self.gates[j].params[pos] for j in js]
-                if sp == 'c': cols.append((sp, torch.as_tensor(vals, dtype=dtype, device=device)))
-                else:
-                    sel = _cols([v[1] for v in vals])
-                    cols.append((sp, sel if isinstance(sel, slice) else sel.to(device)))
-            self.groups.append((js, 'u' if key[0] in _U_NAMES else 'trig', d0, cols))
+        self.groups = _gate_groups(self.gates, self.dense, dtype, device)
         order = [j for js, *_ in self.groups for j in js]
         pos = {self.gates[j].qubits[0]: i for i, j in enumerate(order)}  # qubit -> index in matrices()
         L, n, k = len(order), self.n, self.chunk
-        # contiguous, aligned chunks of <= k qubits; each becomes one kron matrix applied by a matmul
-        self.chunks = []
-        for a in range(0, n, k):
-            qs = [q for q in range(a, min(a + k, n))]
-            if not any(q in pos for q in qs): continue
-            lo, hi = min(q for q in qs if q in pos), max(q for q in qs if q in pos)
-            qs = list(range(lo, hi + 1))
-            idx = [pos.get(q, L) for q in reversed(qs)]  # L = identity
-            c = len(qs)
-            self.chunks.append((lo, c, idx))
+        self.chunks = _kron_chunks(pos, n, k)
         self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None]
         self.full_idx = [pos.get(q, L) for q in reversed(range(n))]   # most significant qubit first
         # real matrices for every angle (h, ry, x, z, ...): the layer's products run in real arithmetic
@@ -550,25 +582,7 @@ class _Layer:
 
     def matrices(self, ax, aw):
         "(Nm, L, 2, 2) in the layer's group order."
-        mats = []
-        for js, kind, d0, cols in self.groups:
-            if kind == 'const': mats.append(d0); continue
-            N = max([ax.shape[0] if sp == 'x' else aw.shape[0] for sp, _ in cols if sp != 'c'] + [1])
-            th = [(ax if sp == 'x' else aw)[:, idx] if sp != 'c' else idx for sp, idx in cols]
-            th = [t if t.ndim == 2 and t.shape[0] == N else t.expand(N, -1) for t in th]
-            if kind == 'u':
-                t, ph, la = th
-                c, s = torch.cos(t / 2), torch.sin(t / 2)
-                eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
-                mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
-            else:
-                M0, Mc, Ms = d0.trig_ri                        # real views (2, 2, 2): no complex casts
-                t = 0.5 * th[0][..., None, None, None]
-                m = torch.cos(t) * Mc + torch.sin(t) * Ms
-                mats.append(torch.view_as_complex(m if d0.m0_zero else m + M0))
-        if len(mats) == 1: return mats[0]
-        N = max(m.shape[0] for m in mats)
-        return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
+        return _group_matrices(self.groups, ax, aw)
 
     def full_T(self, ax, aw):
         "The layer's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
