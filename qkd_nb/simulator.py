@@ -10,6 +10,7 @@ import math, functools, itertools
 from dataclasses import dataclass, field
 from typing import Sequence
 import numpy as np, sympy, torch
+from fastcore.basics import patch   # methods of a class in their own cells (nbdev style)
 from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter, ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Pauli
@@ -490,11 +491,71 @@ def _apply_matrix(state, mat, qubits, n):
     return out.reshape(N, M, *([2] * n)).permute(*inv).reshape(N, M, D)
 
 # %% ../nbs/03_simulator.ipynb #9c68dcbb
+def _gate_groups(gates, dense, dtype, device):
+    """Group single-qubit gates by type and by where their angles come from, so that one vectorised
+    expression gives all matrices of a group: `[(gate indices, kind, matrices or template, angle columns)]`
+    with kind `'const'` (stacked matrices), `'trig'` (`M0 + cos(t/2) Mc + sin(t/2) Ms`) or `'u'`."""
+    groups = {}
+    for j, g in enumerate(gates):
+        key = (g.name if g.matrix is None else 'const', tuple(p[0] if isinstance(p, tuple) else 'c' for p in g.params)
+               if g.matrix is None else ())
+        groups.setdefault(key, []).append(j)
+    out = []
+    for key, js in groups.items():
+        if key[0] == 'const':
+            out.append((js, 'const', torch.stack([dense[j].mat[0] for j in js])[None], None)); continue
+        cols = []
+        for pos, sp in enumerate(key[1]):
+            vals = [gates[j].params[pos] for j in js]
+            if sp == 'c': cols.append((sp, torch.as_tensor(vals, dtype=dtype, device=device)))
+            else:
+                sel = _cols([v[1] for v in vals])
+                cols.append((sp, sel if isinstance(sel, slice) else sel.to(device)))
+        out.append((js, 'u' if key[0] in _U_NAMES else 'trig', dense[js[0]], cols))
+    return out
+
+# %% ../nbs/03_simulator.ipynb #2fb04082
+def _group_matrices(groups, ax, aw):
+    "The 2x2 matrices `(Nm, L, 2, 2)` of every gate of `groups` (see `_gate_groups`), in group order."
+    mats = []
+    for js, kind, d0, cols in groups:
+        if kind == 'const': mats.append(d0); continue
+        N = max([ax.shape[0] if sp == 'x' else aw.shape[0] for sp, _ in cols if sp != 'c'] + [1])
+        th = [(ax if sp == 'x' else aw)[:, idx] if sp != 'c' else idx for sp, idx in cols]
+        th = [t if t.ndim == 2 and t.shape[0] == N else t.expand(N, -1) for t in th]
+        if kind == 'u':
+            t, ph, la = th
+            c, s = torch.cos(t / 2), torch.sin(t / 2)
+            eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
+            mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
+        else:
+            M0, Mc, Ms = d0.trig_ri                        # real views (2, 2, 2): no complex casts
+            t = 0.5 * th[0][..., None, None, None]
+            m = torch.cos(t) * Mc + torch.sin(t) * Ms
+            mats.append(torch.view_as_complex(m if d0.m0_zero else m + M0))
+    if len(mats) == 1: return mats[0]
+    N = max(m.shape[0] for m in mats)
+    return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
+
+# %% ../nbs/03_simulator.ipynb #3200d7bc
+def _kron_chunks(pos, n, k):
+    """Contiguous, aligned blocks of <= k qubits covering the qubits in `pos` (qubit -> index of its
+    matrix): `[(lowest qubit, size, matrix indices most significant first)]`; index `len(pos)` is the identity."""
+    L, chunks = len(pos), []
+    for a in range(0, n, k):
+        qs = [q for q in range(a, min(a + k, n)) if q in pos]
+        if not qs: continue
+        lo, hi = min(qs), max(qs)
+        chunks.append((lo, hi - lo + 1, [pos.get(q, L) for q in reversed(range(lo, hi + 1))]))
+    return chunks
+
+# %% ../nbs/03_simulator.ipynb #aea8c2db
 class _Layer:
     """Single-qubit dense gates on distinct qubits: their 2x2 matrices are computed together (one
     vectorised expression per gate type) and applied to the state in one contraction."""
 
     chunk = 4  # qubits per kron block: 16x16 matmuls keep BLAS busy without wasting flops
+    real_min_qubits = 12  # real arithmetic for real layers from this size on (measured: slower below, ~5% faster at 14)
 
     def __init__(self, n):
         self.n, self.gates, self.qubits = n, [], set()
@@ -508,38 +569,11 @@ class _Layer:
     def finalize(self, dtype, device):
         self.dep = 'x' if any(g.dep == 'x' for g in self.gates) else ('w' if any(g.dep == 'w' for g in self.gates) else 'c')
         self.dense = [_Dense(g, self.n).finalize(dtype, device) for g in self.gates]
-        groups = {}
-        for j, (g, d) in enumerate(zip(self.gates, self.dense)):
-            key = (g.name if g.matrix is None else 'const', tuple(p[0] if isinstance(p, tuple) else 'c' for p in g.params)
-                   if g.matrix is None else ())
-            groups.setdefault(key, []).append(j)
-        self.groups = []
-        for key, js in groups.items():
-            d0 = self.dense[js[0]]
-            if key[0] == 'const':
-                self.groups.append((js, 'const', torch.stack([self.dense[j].mat[0] for j in js])[None], None))
-                continue
-            cols = []
-            for pos, sp in enumerate(key[1]):
-                vals = [self.gates[j].params[pos] for j in js]
-                if sp == 'c': cols.append((sp, torch.as_tensor(vals, dtype=dtype, device=device)))
-                else:
-                    sel = _cols([v[1] for v in vals])
-                    cols.append((sp, sel if isinstance(sel, slice) else sel.to(device)))
-            self.groups.append((js, 'u' if key[0] in _U_NAMES else 'trig', d0, cols))
+        self.groups = _gate_groups(self.gates, self.dense, dtype, device)
         order = [j for js, *_ in self.groups for j in js]
         pos = {self.gates[j].qubits[0]: i for i, j in enumerate(order)}  # qubit -> index in matrices()
         L, n, k = len(order), self.n, self.chunk
-        # contiguous, aligned chunks of <= k qubits; each becomes one kron matrix applied by a matmul
-        self.chunks = []
-        for a in range(0, n, k):
-            qs = [q for q in range(a, min(a + k, n))]
-            if not any(q in pos for q in qs): continue
-            lo, hi = min(q for q in qs if q in pos), max(q for q in qs if q in pos)
-            qs = list(range(lo, hi + 1))
-            idx = [pos.get(q, L) for q in reversed(qs)]  # L = identity
-            c = len(qs)
-            self.chunks.append((lo, c, idx))
+        self.chunks = _kron_chunks(pos, n, k)
         self.eye2 = torch.eye(2, dtype=_complex_of(dtype), device=device)[None]
         self.full_idx = [pos.get(q, L) for q in reversed(range(n))]   # most significant qubit first
         # real matrices for every angle (h, ry, x, z, ...): the layer's products run in real arithmetic
@@ -550,25 +584,7 @@ class _Layer:
 
     def matrices(self, ax, aw):
         "(Nm, L, 2, 2) in the layer's group order."
-        mats = []
-        for js, kind, d0, cols in self.groups:
-            if kind == 'const': mats.append(d0); continue
-            N = max([ax.shape[0] if sp == 'x' else aw.shape[0] for sp, _ in cols if sp != 'c'] + [1])
-            th = [(ax if sp == 'x' else aw)[:, idx] if sp != 'c' else idx for sp, idx in cols]
-            th = [t if t.ndim == 2 and t.shape[0] == N else t.expand(N, -1) for t in th]
-            if kind == 'u':
-                t, ph, la = th
-                c, s = torch.cos(t / 2), torch.sin(t / 2)
-                eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
-                mats.append(torch.stack([torch.stack([c + 0j, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2))
-            else:
-                M0, Mc, Ms = d0.trig_ri                        # real views (2, 2, 2): no complex casts
-                t = 0.5 * th[0][..., None, None, None]
-                m = torch.cos(t) * Mc + torch.sin(t) * Ms
-                mats.append(torch.view_as_complex(m if d0.m0_zero else m + M0))
-        if len(mats) == 1: return mats[0]
-        N = max(m.shape[0] for m in mats)
-        return torch.cat([m.expand(N, -1, -1, -1) for m in mats], 1)
+        return _group_matrices(self.groups, ax, aw)
 
     def full_T(self, ax, aw):
         "The layer's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
@@ -583,7 +599,8 @@ class _Layer:
     def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
-        ms = list((mats.real if self.real else mats).unbind(1)) + [self.eye2.real if self.real else self.eye2]
+        real = self.real and self.n >= self.real_min_qubits
+        ms = list((mats.real if real else mats).unbind(1)) + [self.eye2.real if real else self.eye2]
 
         def kron(idx):
             K = ms[idx[0]]                                      # most significant qubit first
@@ -794,7 +811,7 @@ class _DiagReadout(torch.autograd.Function):
 
     @staticmethod
     def forward(psi, W):
-        return torch.view_as_real(psi).square().sum(-1) @ W
+        return (psi.real.square() + psi.imag.square()) @ W
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -993,176 +1010,207 @@ class CompiledCircuit(torch.nn.Module):
                           len(o.chunks) + 1 if isinstance(o, _Layer) else 3)
         self._n_states = sum(map(cost, self.ops)) + 2 * len(self._obs_t) + 2  # states autograd keeps (estimate)
 
-    # ---------------------------------------------------------------- compilation
-    def _compile(self, circuit):
-        gates_raw, phases = flatten_circuit(circuit)
-        self.gates, xexprs, wexprs, slot = _make_gates(gates_raw, {p.name for p in self.input_params})
-        self._phase_terms = [slot(p) if isinstance(p, ParameterExpression) else float(p) for p in phases]
-        self._xmap = _AngleMap(xexprs, self.input_params + self.weight_params)
-        self._wmap = _AngleMap(wexprs, self.weight_params)
-        self.ops = _segment(self.gates, self.n_qubits)
+# %% ../nbs/03_simulator.ipynb #0ee6d9ce
+@patch
+def _compile(self: CompiledCircuit, circuit):
+    gates_raw, phases = flatten_circuit(circuit)
+    self.gates, xexprs, wexprs, slot = _make_gates(gates_raw, {p.name for p in self.input_params})
+    self._phase_terms = [slot(p) if isinstance(p, ParameterExpression) else float(p) for p in phases]
+    self._xmap = _AngleMap(xexprs, self.input_params + self.weight_params)
+    self._wmap = _AngleMap(wexprs, self.weight_params)
+    self.ops = _segment(self.gates, self.n_qubits)
 
-    def _compile_observables(self, observables):
-        n, D = self.n_qubits, self.dim
-        self.observables = [SparsePauliOp(o) if isinstance(o, (str, Pauli)) else o for o in observables]
-        groups = {}   # bit-flip pattern x -> [(z mask, factor, observable)]; the tables are built by to_device
-        for j, o in enumerate(self.observables):
-            for x, z, f in _pauli_terms(o, n): groups.setdefault(x, []).append((z, f, j))
-        self._obs_groups = sorted(groups.items())
+# %% ../nbs/03_simulator.ipynb #a4f8f9b7
+@patch
+def _compile_observables(self: CompiledCircuit, observables):
+    n, D = self.n_qubits, self.dim
+    self.observables = [SparsePauliOp(o) if isinstance(o, (str, Pauli)) else o for o in observables]
+    groups = {}   # bit-flip pattern x -> [(z mask, factor, observable)]; the tables are built by to_device
+    for j, o in enumerate(self.observables):
+        for x, z, f in _pauli_terms(o, n): groups.setdefault(x, []).append((z, f, j))
+    self._obs_groups = sorted(groups.items())
 
-    def to_device(self, device=None, dtype=None):
-        "Move the compiled tensors (torch modules' `.to` also works)."
-        self.device = torch.device(device or self.device)
-        if dtype is not None: self.real_dtype = dtype
-        dt, dev = self.real_dtype, self.device
-        # angles are evaluated in float64 and reduced mod 4*pi (every supported gate is 4*pi-periodic):
-        # feature-map angles like 2(pi - x)(pi - y) reach ~20 rad, too large for float32's resolution
-        self._x_uses_w = any(c >= self.n_inputs for c in self._xmap.uses)
-        self._xt = self._xmap.tensors(torch.float64, dev, None if self._x_uses_w else self.n_inputs)
-        self._wt = self._wmap.tensors(torch.float64, dev)
-        for op in self.ops:
-            op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
-        # the operations before the first parameter are constant: their result is the start state
-        z = torch.zeros(1, 0, dtype=dt, device=dev)
-        self._lead, psi = 0, self.initial_state()
-        while self._lead < len(self.ops) and self.ops[self._lead].dep == 'c':
-            psi = self.ops[self._lead].apply(psi, z, z)
-            self._lead += 1
-        self._psi0 = psi
-        self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
-        cd = _complex_of(dt)
-        self._obs_t = []
-        for x, terms in self._obs_groups:
-            if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
-                self._obs_t.append((None, _observable_table(terms, self.dim, len(self.observables), dt).to(dev)))
-            else:
-                xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
-                self._obs_t.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
-        return self
-
-    def _apply(self, fn, recurse=True):  # keep compiled tensors in step with module.to(...) / .double()
-        super()._apply(fn, recurse)
-        probe = fn(torch.zeros(1, dtype=self.real_dtype, device=self.device))
-        if probe.dtype != self.real_dtype or probe.device != self.device:
-            self.to_device(probe.device, probe.dtype if probe.dtype in (torch.float32, torch.float64) else None)
-        return self
-
-    # ---------------------------------------------------------------- execution
-    def _check(self, x, w):
-        dt, dev = self.real_dtype, self.device
-        x = torch.as_tensor(x, dtype=dt, device=dev)
-        if x.ndim == 1 and self.n_inputs: x = x[None]
-        if x.ndim == 1: x = x.reshape(-1, 0)
-        if x.ndim != 2 or x.shape[1] != self.n_inputs:
-            raise ValueError(f'inputs must have shape (batch, {self.n_inputs}), got {tuple(x.shape)}')
-        if w is None:
-            if self.n_weights: raise ValueError(f'this circuit has {self.n_weights} weights: pass w')
-            w = x.new_zeros(0)
-        w = torch.as_tensor(w, dtype=dt, device=dev)
-        if w.shape[-1:] != (self.n_weights,) or w.ndim > 2:
-            raise ValueError(f'weights must have shape ({self.n_weights},) or (batch, {self.n_weights}), got {tuple(w.shape)}')
-        if w.ndim == 1: w = w[None]
-        if w.shape[0] != 1 and x.shape[0] not in (1, w.shape[0]):
-            raise ValueError(f'batched weights {tuple(w.shape)} do not match the input batch {x.shape[0]}')
-        return x, w
-
-    def angles(self, x, w):
-        "Gate angles: `(ax (B, Sx) from inputs and weights, aw (Bw, Sw) from weights only)`."
-        x, w = self._check(x, w)
-        B = max(x.shape[0], w.shape[0])
-        # float32 angles are reduced mod 4 pi in float64 first (every supported gate is 4 pi-periodic)
-        period = None if self.real_dtype == torch.float64 else 4 * math.pi
-        if self._x_uses_w:       # input-dependent angles that involve weights
-            v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1)
+# %% ../nbs/03_simulator.ipynb #84581a30
+@patch
+def to_device(self: CompiledCircuit, device=None, dtype=None):
+    "Move the compiled tensors (torch modules' `.to` also works)."
+    self.device = torch.device(device or self.device)
+    if dtype is not None: self.real_dtype = dtype
+    dt, dev = self.real_dtype, self.device
+    # angles are evaluated in float64 and reduced mod 4*pi (every supported gate is 4*pi-periodic):
+    # feature-map angles like 2(pi - x)(pi - y) reach ~20 rad, too large for float32's resolution
+    self._x_uses_w = any(c >= self.n_inputs for c in self._xmap.uses)
+    self._xt = self._xmap.tensors(torch.float64, dev, None if self._x_uses_w else self.n_inputs)
+    self._wt = self._wmap.tensors(torch.float64, dev)
+    for op in self.ops:
+        op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
+    # the operations before the first parameter are constant: their result is the start state
+    z = torch.zeros(1, 0, dtype=dt, device=dev)
+    self._lead, psi = 0, self.initial_state()
+    while self._lead < len(self.ops) and self.ops[self._lead].dep == 'c':
+        psi = self.ops[self._lead].apply(psi, z, z)
+        self._lead += 1
+    self._psi0 = psi
+    self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
+    cd = _complex_of(dt)
+    self._obs_t = []
+    for x, terms in self._obs_groups:
+        if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
+            self._obs_t.append((None, _observable_table(terms, self.dim, len(self.observables), dt).to(dev)))
         else:
-            v = x if x.shape[0] == B else x.expand(B, -1)
-        return self._xmap(v, self._xt, period), self._wmap(w, self._wt, period)
+            xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
+            self._obs_t.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
+    return self
 
-    def _memory_check(self, rows):
-        per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
-        need = per * self._n_states
-        limit = self.max_memory or getattr(self, '_mem_limit', None)
-        if limit is None:
-            if self.device.type == 'cuda':
-                limit = torch.cuda.mem_get_info(self.device)[0]
-            else:
-                try:
-                    import psutil; limit = psutil.virtual_memory().available
-                except ImportError: limit = 8 * 2 ** 30
-            limit = self._mem_limit = int(0.8 * limit)
-        if need > limit:
-            raise StateTooLargeError(
-                f'{self.n_qubits} qubits x batch {rows}: about {need / 2**30:.2f} GiB for the states autograd keeps '
-                f'({per / 2**20:.1f} MiB each), more than the {limit / 2**30:.2f} GiB available; use a smaller '
-                "batch, gradient='adjoint' (keeps a few states), or a machine with more memory")
+# %% ../nbs/03_simulator.ipynb #382d1c63
+@patch
+def _apply(self: CompiledCircuit, fn, recurse=True):  # keep compiled tensors in step with module.to(...) / .double()
+    super(CompiledCircuit, self)._apply(fn, recurse)
+    probe = fn(torch.zeros(1, dtype=self.real_dtype, device=self.device))
+    if probe.dtype != self.real_dtype or probe.device != self.device:
+        self.to_device(probe.device, probe.dtype if probe.dtype in (torch.float32, torch.float64) else None)
+    return self
 
-    def steps(self):
-        "The operations one by one (static blocks unfused): what adjoint differentiation walks through."
-        return [o for op in self.ops for o in (op.ops if isinstance(op, _Static) else [op])]
 
-    def initial_state(self):
-        state = torch.zeros(1, 1, self.dim, dtype=_complex_of(self.real_dtype), device=self.device)
-        state[..., 0] = 1
-        return state
 
-    def run(self, ax, aw):
-        "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
+# %% ../nbs/03_simulator.ipynb #fb4c1e62
+@patch
+def _check(self: CompiledCircuit, x, w):
+    dt, dev = self.real_dtype, self.device
+    x = torch.as_tensor(x, dtype=dt, device=dev)
+    if x.ndim == 1 and self.n_inputs: x = x[None]
+    if x.ndim == 1: x = x.reshape(-1, 0)
+    if x.ndim != 2 or x.shape[1] != self.n_inputs:
+        raise ValueError(f'inputs must have shape (batch, {self.n_inputs}), got {tuple(x.shape)}')
+    if w is None:
+        if self.n_weights: raise ValueError(f'this circuit has {self.n_weights} weights: pass w')
+        w = x.new_zeros(0)
+    w = torch.as_tensor(w, dtype=dt, device=dev)
+    if w.shape[-1:] != (self.n_weights,) or w.ndim > 2:
+        raise ValueError(f'weights must have shape ({self.n_weights},) or (batch, {self.n_weights}), got {tuple(w.shape)}')
+    if w.ndim == 1: w = w[None]
+    if w.shape[0] != 1 and x.shape[0] not in (1, w.shape[0]):
+        raise ValueError(f'batched weights {tuple(w.shape)} do not match the input batch {x.shape[0]}')
+    return x, w
+
+# %% ../nbs/03_simulator.ipynb #d1bbb883
+@patch
+def angles(self: CompiledCircuit, x, w):
+    "Gate angles: `(ax (B, Sx) from inputs and weights, aw (Bw, Sw) from weights only)`."
+    x, w = self._check(x, w)
+    B = max(x.shape[0], w.shape[0])
+    # float32 angles are reduced mod 4 pi in float64 first (every supported gate is 4 pi-periodic)
+    period = None if self.real_dtype == torch.float64 else 4 * math.pi
+    if self._x_uses_w:       # input-dependent angles that involve weights
+        v = torch.cat([x.expand(B, -1), w.expand(B, -1)], 1)
+    else:
+        v = x if x.shape[0] == B else x.expand(B, -1)
+    return self._xmap(v, self._xt, period), self._wmap(w, self._wt, period)
+
+# %% ../nbs/03_simulator.ipynb #e03f4c5c
+@patch
+def _memory_check(self: CompiledCircuit, rows):
+    per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
+    need = per * self._n_states
+    limit = self.max_memory or getattr(self, '_mem_limit', None)
+    if limit is None:
+        if self.device.type == 'cuda':
+            limit = torch.cuda.mem_get_info(self.device)[0]
+        else:
+            try:
+                import psutil; limit = psutil.virtual_memory().available
+            except ImportError: limit = 8 * 2 ** 30
+        limit = self._mem_limit = int(0.8 * limit)
+    if need > limit:
+        raise StateTooLargeError(
+            f'{self.n_qubits} qubits x batch {rows}: about {need / 2**30:.2f} GiB for the states autograd keeps '
+            f'({per / 2**20:.1f} MiB each), more than the {limit / 2**30:.2f} GiB available; use a smaller '
+            "batch, gradient='adjoint' (keeps a few states), or a machine with more memory")
+
+# %% ../nbs/03_simulator.ipynb #3bc75343
+@patch
+def steps(self: CompiledCircuit):
+    "The operations one by one (static blocks unfused): what adjoint differentiation walks through."
+    return [o for op in self.ops for o in (op.ops if isinstance(op, _Static) else [op])]
+
+# %% ../nbs/03_simulator.ipynb #ef0610da
+@patch
+def initial_state(self: CompiledCircuit):
+    state = torch.zeros(1, 1, self.dim, dtype=_complex_of(self.real_dtype), device=self.device)
+    state[..., 0] = 1
+    return state
+
+# %% ../nbs/03_simulator.ipynb #17b5e61e
+@patch
+def run(self: CompiledCircuit, ax, aw):
+    "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
+    B = max(ax.shape[0], aw.shape[0])
+    self._memory_check(B)
+    if self._plan is not None: return _run_fast(self, ax, aw).expand(B, -1)
+    state = self._psi0
+    for op in self.ops[self._lead:]:
+        state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
+    return state[:, 0, :].expand(B, -1)
+
+# %% ../nbs/03_simulator.ipynb #19fa69b7
+@patch
+def expval(self: CompiledCircuit, psi, phi=None):
+    """Expectation values (B, n_obs) of the observables in states psi (B, D); with `phi`, the complex
+    cross terms <psi|O|phi> (what a Hadamard test measures)."""
+    out = None
+    for xs, W in self._obs_t:
+        if phi is not None:
+            e = ((psi if xs is None else psi[:, xs]).conj() * phi) @ W.to(psi.dtype)
+        elif xs is None:
+            e = (psi.real ** 2 + psi.imag ** 2) @ W
+        else:
+            e = ((psi[:, xs].conj() * psi) @ W).real
+        out = e if out is None else out + e
+    return out
+
+# %% ../nbs/03_simulator.ipynb #5feeb7a3
+@patch(as_prop=True)
+def observable_scales(self: CompiledCircuit):
+    "Sum of |coefficients| of each observable: the range [-s, s] a single shot can take."
+    return torch.tensor([float(np.abs(o.coeffs).sum()) for o in self.observables], dtype=self.real_dtype,
+                        device=self.device)
+
+# %% ../nbs/03_simulator.ipynb #3b9259a9
+@patch
+def forward(self: CompiledCircuit, x, w=None):
+    ax, aw = self.angles(x, w)
+    if self._plan is not None and len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # small, diagonal observables
         B = max(ax.shape[0], aw.shape[0])
         self._memory_check(B)
-        if self._plan is not None: return _run_fast(self, ax, aw).expand(B, -1)
-        state = self._psi0
-        for op in self.ops[self._lead:]:
-            state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
-        return state[:, 0, :].expand(B, -1)
+        psi = _run_fast(self, ax, aw, probabilities_only=True)
+        return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
+    return self.expval(self.run(ax, aw))
 
-    def expval(self, psi, phi=None):
-        """Expectation values (B, n_obs) of the observables in states psi (B, D); with `phi`, the complex
-        cross terms <psi|O|phi> (what a Hadamard test measures)."""
-        out = None
-        for xs, W in self._obs_t:
-            if phi is not None:
-                e = ((psi if xs is None else psi[:, xs]).conj() * phi) @ W.to(psi.dtype)
-            elif xs is None:
-                e = (psi.real ** 2 + psi.imag ** 2) @ W
-            else:
-                e = ((psi[:, xs].conj() * psi) @ W).real
-            out = e if out is None else out + e
-        return out
+# %% ../nbs/03_simulator.ipynb #f37c295f
+@patch
+def state(self: CompiledCircuit, x, w=None):
+    "Statevectors (B, 2**n), Qiskit's ordering and global phase (compare with `Statevector(...).data`)."
+    x, w = self._check(x, w)
+    ax, aw = self.angles(x, w)
+    psi = self.run(ax, aw)
+    gp = torch.zeros(psi.shape[0], dtype=self.real_dtype, device=self.device)
+    for p in self._phase_terms:
+        if isinstance(p, tuple):
+            a = ax if p[0] == 'x' else aw
+            gp = gp + a[:, p[1]]
+        else:
+            gp = gp + p
+    return psi * torch.polar(torch.ones_like(gp), gp)[:, None]
 
-    @property
-    def observable_scales(self):
-        "Sum of |coefficients| of each observable: the range [-s, s] a single shot can take."
-        return torch.tensor([float(np.abs(o.coeffs).sum()) for o in self.observables], dtype=self.real_dtype,
-                            device=self.device)
+# %% ../nbs/03_simulator.ipynb #dd1b2e0c
+@patch
+def probabilities(self: CompiledCircuit, x, w=None):
+    psi = self.run(*self.angles(x, w))
+    return psi.real ** 2 + psi.imag ** 2
 
-    def forward(self, x, w=None):
-        ax, aw = self.angles(x, w)
-        if len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # diagonal observables: |psi|^2 @ W
-            B = max(ax.shape[0], aw.shape[0])
-            self._memory_check(B)
-            psi = _run_fast(self, ax, aw, probabilities_only=True) if self._plan is not None else self.run(ax, aw)
-            return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
-        return self.expval(self.run(ax, aw))
-
-    def state(self, x, w=None):
-        "Statevectors (B, 2**n), Qiskit's ordering and global phase (compare with `Statevector(...).data`)."
-        x, w = self._check(x, w)
-        ax, aw = self.angles(x, w)
-        psi = self.run(ax, aw)
-        gp = torch.zeros(psi.shape[0], dtype=self.real_dtype, device=self.device)
-        for p in self._phase_terms:
-            if isinstance(p, tuple):
-                a = ax if p[0] == 'x' else aw
-                gp = gp + a[:, p[1]]
-            else:
-                gp = gp + p
-        return psi * torch.polar(torch.ones_like(gp), gp)[:, None]
-
-    def probabilities(self, x, w=None):
-        psi = self.run(*self.angles(x, w))
-        return psi.real ** 2 + psi.imag ** 2
-
-    def __repr__(self):
-        kinds = [type(o).__name__.strip('_') + (f'[{len(o.ops)}]' if isinstance(o, _Static) else '') for o in self.ops]
-        return (f'CompiledCircuit({self.n_qubits} qubits, {self.n_inputs} inputs, {self.n_weights} weights, '
-                f'{self.n_outputs} observables, {len(self.gates)} gates -> ops {kinds})')
+# %% ../nbs/03_simulator.ipynb #6b011518
+@patch
+def __repr__(self: CompiledCircuit):
+    kinds = [type(o).__name__.strip('_') + (f'[{len(o.ops)}]' if isinstance(o, _Static) else '') for o in self.ops]
+    return (f'CompiledCircuit({self.n_qubits} qubits, {self.n_inputs} inputs, {self.n_weights} weights, '
+            f'{self.n_outputs} observables, {len(self.gates)} gates -> ops {kinds})')
