@@ -801,7 +801,7 @@ class _Program(torch.autograd.Function):
             F = ts[t]
             z = torch.zeros(F.shape[0], 2 ** F.shape[2], 2 ** F.shape[2], dtype=F.dtype, device=F.device)
             GK = torch.stack([per_layer.get(l, z) for l in range(F.shape[1])], 1)   # (Nm, n_layers, D, D)
-            grads[t] = _kron_grad(F.flatten(0, 1), GK.flatten(0, 1)).reshape(F.shape)
+            grads[t] = _kron_grad(F.reshape(-1, *F.shape[2:]), GK.reshape(-1, *GK.shape[2:])).reshape(F.shape)   # reshape, not flatten: batched grads (is_grads_batched) have no flatten rule
         return (None, None, *grads)
 
 # %% ../nbs/03_simulator.ipynb #7595a146
