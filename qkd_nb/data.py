@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -75,24 +76,28 @@ class DataSplits:
         "Number of examples in each split."
         return {s: len(getattr(self, f'y_{s}')) for s in self.SPLITS}
 
-    def summary(self) -> pd.DataFrame:
-        "One row per split: size, feature mean and std, and the fraction of each class."
-        names = self.class_names or tuple(str(c) for c in range(self.n_classes))
-        rows = {}
-        for s in self.SPLITS:
-            X, y = getattr(self, f'X_{s}'), getattr(self, f'y_{s}')
-            frac = torch.bincount(y, minlength=self.n_classes).double() / max(len(y), 1)
-            rows[s] = {'n': len(y), 'mean': float(X.mean()) if len(X) else float('nan'),
-                       'std': float(X.std(unbiased=False)) if len(X) else float('nan'),
-                       **{f'p({n})': round(float(f), 3) for n, f in zip(names, frac)}}
-        return pd.DataFrame.from_dict(rows, orient='index')
+# %% ../nbs/00_data.ipynb #3629b97a
+@patch
+def summary(self: DataSplits) -> pd.DataFrame:
+    "One row per split: size, feature mean and std, and the fraction of each class."
+    names = self.class_names or tuple(str(c) for c in range(self.n_classes))
+    rows = {}
+    for s in self.SPLITS:
+        X, y = getattr(self, f'X_{s}'), getattr(self, f'y_{s}')
+        frac = torch.bincount(y, minlength=self.n_classes).double() / max(len(y), 1)
+        rows[s] = {'n': len(y), 'mean': float(X.mean()) if len(X) else float('nan'),
+                   'std': float(X.std(unbiased=False)) if len(X) else float('nan'),
+                   **{f'p({n})': round(float(f), 3) for n, f in zip(names, frac)}}
+    return pd.DataFrame.from_dict(rows, orient='index')
 
-    def __repr__(self):
-        n = self.sizes()
-        shape = f" (image {'x'.join(map(str, self.image_shape))})" if self.image_shape else ''
-        return (f"DataSplits('{self.name}': train {n['train']}, val {n['val']}, test {n['test']}; "
-                f"{self.n_features} features{shape}, {self.n_classes} classes, "
-                f"standardize={self.standardize!r}, seed={self.seed})")
+# %% ../nbs/00_data.ipynb #bee86b3b
+@patch
+def __repr__(self: DataSplits):
+    n = self.sizes()
+    shape = f" (image {'x'.join(map(str, self.image_shape))})" if self.image_shape else ''
+    return (f"DataSplits('{self.name}': train {n['train']}, val {n['val']}, test {n['test']}; "
+            f"{self.n_features} features{shape}, {self.n_classes} classes, "
+            f"standardize={self.standardize!r}, seed={self.seed})")
 
 # %% ../nbs/00_data.ipynb #995c67e8
 def _umask() -> int:

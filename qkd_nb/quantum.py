@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 from torch import nn
 from qiskit import QuantumCircuit
 from qiskit.circuit import ControlFlowOp
@@ -188,6 +189,34 @@ def _check_memory(n_qubits: int, backend: str, dtype, available: int | None = No
             "available (80% of free memory); use fewer qubits (each one doubles the memory) or a larger machine")
 
 # %% ../nbs/05_quantum.ipynb #ef6c3bf5
+def _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise_model, fake_backend) -> None:
+    "Refuse a `QuantumLayer` configuration that cannot work, saying which argument and what to use."
+    if not isinstance(circuit, QuantumCircuit):
+        raise TypeError(f"circuit must be a qiskit QuantumCircuit, got {type(circuit).__name__}")
+    if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
+    grads = NATIVE_GRADIENTS if backend == "torch" else QISKIT_GRADIENTS
+    if gradient not in grads:
+        raise ValueError(f"unknown gradient {gradient!r} for backend {backend!r}; choose from {grads}")
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
+        raise ValueError(f"shots must be None (exact) or a positive integer, got {shots!r}")
+    if estimator is not None and backend != "qiskit":
+        raise ValueError("estimator= is only used by backend='qiskit'")
+    if (noise_model is not None or fake_backend is not None) and backend != "aer":
+        raise ValueError("noise_model= and fake_backend= need backend='aer'")
+
+# %% ../nbs/05_quantum.ipynb #c9a2bbf9
+def _compile_native(circuit, input_params, weight_params, observables, dtype, device) -> CompiledCircuit:
+    "The native simulator's `CompiledCircuit`; a circuit it cannot simulate is an error that names the way out."
+    try:
+        return CompiledCircuit(circuit, input_params, weight_params, observables, dtype=dtype, device=device)
+    except UnsupportedGateError as e:
+        if "backend=" in str(e): raise
+        raise UnsupportedGateError(f"{e} -- the native backend simulates unitary gates only; "
+                                   "run this circuit with backend='qiskit'") from e
+
+# %% ../nbs/05_quantum.ipynb #caba2a5e
 class QuantumLayer(nn.Module):
     """A parameterized circuit as a torch layer: `forward(x (B, n_in)) -> (B, n_obs)` expectation values.
 
@@ -206,20 +235,7 @@ class QuantumLayer(nn.Module):
                  noise_model=None, fake_backend=None, seed: int | None = None, init="uniform",
                  device="cpu", gradient_options: dict | None = None, optimization_level: int = 1):
         super().__init__()
-        if not isinstance(circuit, QuantumCircuit):
-            raise TypeError(f"circuit must be a qiskit QuantumCircuit, got {type(circuit).__name__}")
-        if backend not in BACKENDS: raise ValueError(f"unknown backend {backend!r}; choose from {BACKENDS}")
-        grads = NATIVE_GRADIENTS if backend == "torch" else QISKIT_GRADIENTS
-        if gradient not in grads:
-            raise ValueError(f"unknown gradient {gradient!r} for backend {backend!r}; choose from {grads}")
-        if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
-        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
-            raise ValueError(f"shots must be None (exact) or a positive integer, got {shots!r}")
-        if estimator is not None and backend != "qiskit":
-            raise ValueError("estimator= is only used by backend='qiskit'")
-        if (noise_model is not None or fake_backend is not None) and backend != "aer":
-            raise ValueError("noise_model= and fake_backend= need backend='aer'")
+        _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise_model, fake_backend)
         device = _check_device(device)
         circuit = _prepare_circuit(circuit)
         self.input_params, self.weight_params = _check_params(circuit, input_params, weight_params)
@@ -234,13 +250,7 @@ class QuantumLayer(nn.Module):
         self._counter = CountingEstimator(None)
         self._qnn = None
         if backend == "torch":
-            try:
-                self.sim = CompiledCircuit(circuit, self.input_params, self.weight_params, self.observables,
-                                           dtype=dtype, device=device)
-            except UnsupportedGateError as e:
-                if "backend=" in str(e): raise
-                raise UnsupportedGateError(f"{e} -- the native backend simulates unitary gates only; "
-                                           "run this circuit with backend='qiskit'") from e
+            self.sim = _compile_native(circuit, self.input_params, self.weight_params, self.observables, dtype, device)
             # the estimator samples every circuit evaluation when `shots` (from the exact probabilities)
             self.estimator = get_estimator(gradient, shots=shots, seed=0 if seed is None else seed,
                                            **(gradient_options or {}))
@@ -248,71 +258,6 @@ class QuantumLayer(nn.Module):
             self._qnn = self._make_qnn(backend, estimator, noise_model, fake_backend, seed,
                                        gradient_options or {}, optimization_level)
 
-    # ------------------------------------------------------------------ set-up helpers
-    def _init_weights(self, init, seed) -> torch.Tensor:
-        n = self.n_weights
-        g = torch.Generator().manual_seed(seed) if seed is not None else None
-        if isinstance(init, str):
-            if init == "uniform": return 2 * math.pi * torch.rand(n, generator=g, dtype=torch.float64)
-            if init == "normal": return 0.1 * torch.randn(n, generator=g, dtype=torch.float64)
-            raise ValueError(f"unknown init {init!r}; choose from {INITS} or pass a tensor of {n} weights")
-        w = torch.as_tensor(init, dtype=torch.float64).detach().clone()
-        if w.shape != (n,): raise ValueError(f"init tensor has shape {tuple(w.shape)}, expected ({n},) = len(weight_params)")
-        if not torch.isfinite(w).all(): raise ValueError("init tensor has NaN or inf values")
-        return w
-
-    def _make_qnn(self, backend, estimator, noise_model, fake_backend, seed, gopts, opt_level):
-        from qiskit_machine_learning.neural_networks import EstimatorQNN
-        circuit, observables = self.circuit, self.observables
-        precision = 0.0 if self.shots is None else 1 / math.sqrt(self.shots)
-        if backend == "qiskit":
-            est = estimator if estimator is not None else StatevectorEstimator(
-                default_precision=precision, seed=np.random.default_rng(seed))
-        else:
-            est, circuit, observables = self._aer_setup(noise_model, fake_backend, seed, opt_level)
-            if self.shots is not None: precision = est.options.default_precision
-        self._counter = CountingEstimator(est)
-        grad = _qiskit_gradient(self.gradient, self._counter, seed, gopts)
-        return EstimatorQNN(circuit=circuit, estimator=self._counter, observables=observables,
-                            input_params=self.input_params, weight_params=self.weight_params, gradient=grad,
-                            input_gradients=True, default_precision=precision)
-
-    def _aer_setup(self, noise_model, fake_backend, seed, opt_level):
-        from qiskit_aer import AerSimulator
-        from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
-        from qiskit.transpiler import generate_preset_pass_manager
-        noisy = noise_model is not None or fake_backend is not None
-        if fake_backend is not None and self.gradient == "lin_comb":
-            raise ValueError("gradient='lin_comb' adds an auxiliary qubit to the circuit, which a circuit already "
-                             "transpiled to fake_backend's qubits cannot take; use 'param_shift' or 'spsa'")
-        # exact runs: statevector, or the density matrix when there is noise (exact noisy expectation values);
-        # sampled runs: Aer picks the method and samples `shots` measurement outcomes
-        method = "automatic" if self.shots is not None else ("density_matrix" if noisy else "statevector")
-        kw = dict(method=method, seed_simulator=seed)
-        if noise_model is not None: kw["noise_model"] = noise_model
-        if fake_backend is not None:
-            nq = getattr(fake_backend, "num_qubits", None)
-            if nq is not None and self.n_qubits > nq:
-                raise ValueError(f"the circuit has {self.n_qubits} qubits but {getattr(fake_backend, 'name', fake_backend)} "
-                                 f"has only {nq}; use fewer qubits or a larger fake backend")
-            sim = AerSimulator.from_backend(fake_backend, **kw)   # its noise model, coupling map and basis
-        else:
-            sim = AerSimulator(**kw)
-        pm = generate_preset_pass_manager(optimization_level=opt_level, backend=sim,
-                                          seed_transpiler=0 if seed is None else seed)
-        tc = pm.run(self.circuit)
-        if set(tc.parameters) != set(self.circuit.parameters):
-            raise ValueError("transpilation removed circuit parameters; use optimization_level=0")
-        obs = [o.apply_layout(tc.layout) for o in self.observables]
-        self.transpiled_circuit, self.aer_simulator = tc, sim
-        if self.shots is None:
-            est = AerEstimatorV2.from_backend(sim, options=dict(default_precision=0.0, run_options=dict(seed_simulator=seed)))
-        else:   # BackendEstimatorV2 runs ceil(1/precision**2) shots: this precision gives exactly `shots`
-            est = BackendEstimatorV2(backend=sim, options=dict(default_precision=1 / math.sqrt(self.shots - 0.5),
-                                                               seed_simulator=seed))
-        return est, tc, obs
-
-    # ------------------------------------------------------------------ running
     @property
     def circuit_evals(self) -> int:
         "Circuit evaluations so far (see the notebook for what counts as one on each backend)."
@@ -322,33 +267,115 @@ class QuantumLayer(nn.Module):
         if self.backend == "torch": self.estimator.evals = int(v)
         else: self._counter.evals = int(v)
 
-    def _check_input(self, x) -> torch.Tensor:
-        if isinstance(x, np.ndarray): x = torch.as_tensor(x)
-        if not isinstance(x, torch.Tensor): raise TypeError(f"expected a torch tensor of shape (batch, {self.n_inputs}), got {type(x).__name__}")
-        if x.ndim != 2 or x.shape[1] != self.n_inputs:
-            raise ValueError(f"expected input of shape (batch, n_in) = (batch, {self.n_inputs}), got {tuple(x.shape)}"
-                             + ("; for one sample use x[None]" if x.ndim == 1 and x.shape[0] == self.n_inputs else ""))
-        if x.is_complex(): raise TypeError(f"input must be real, got {x.dtype}")
-        if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
-        if not torch.isfinite(self.weight).all():
-            raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
-        return x.to(self.dtype)
+# %% ../nbs/05_quantum.ipynb #40f72002
+@patch
+def _init_weights(self: QuantumLayer, init, seed) -> torch.Tensor:
+    "The initial weights in float64: drawn ('uniform', 'normal', seeded by `seed`) or given as a tensor."
+    n = self.n_weights
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    if isinstance(init, str):
+        if init == "uniform": return 2 * math.pi * torch.rand(n, generator=g, dtype=torch.float64)
+        if init == "normal": return 0.1 * torch.randn(n, generator=g, dtype=torch.float64)
+        raise ValueError(f"unknown init {init!r}; choose from {INITS} or pass a tensor of {n} weights")
+    w = torch.as_tensor(init, dtype=torch.float64).detach().clone()
+    if w.shape != (n,): raise ValueError(f"init tensor has shape {tuple(w.shape)}, expected ({n},) = len(weight_params)")
+    if not torch.isfinite(w).all(): raise ValueError("init tensor has NaN or inf values")
+    return w
 
-    def _native(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        "The native backend's forward pass (the one place gradient estimators for 'torch' hook into)."
-        return self.estimator(self.sim, x, w)
+# %% ../nbs/05_quantum.ipynb #e0aab5c3
+@patch
+def _make_qnn(self: QuantumLayer, backend, estimator, noise_model, fake_backend, seed, gopts, opt_level):
+    "qiskit-machine-learning's `EstimatorQNN` for the 'qiskit' and 'aer' backends, on a counting estimator."
+    from qiskit_machine_learning.neural_networks import EstimatorQNN
+    circuit, observables = self.circuit, self.observables
+    precision = 0.0 if self.shots is None else 1 / math.sqrt(self.shots)
+    if backend == "qiskit":
+        est = estimator if estimator is not None else StatevectorEstimator(
+            default_precision=precision, seed=np.random.default_rng(seed))
+    else:
+        est, circuit, observables = self._aer_setup(noise_model, fake_backend, seed, opt_level)
+        if self.shots is not None: precision = est.options.default_precision
+    self._counter = CountingEstimator(est)
+    grad = _qiskit_gradient(self.gradient, self._counter, seed, gopts)
+    return EstimatorQNN(circuit=circuit, estimator=self._counter, observables=observables,
+                        input_params=self.input_params, weight_params=self.weight_params, gradient=grad,
+                        input_gradients=True, default_precision=precision)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self._check_input(x)
-        if x.shape[0] == 0:   # an empty batch: an empty result, still connected to the weights (zero gradient)
-            return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + self.weight.sum())
-        if self.backend == "torch": return self._native(x, self.weight)
-        return _QNNFunction.apply(x, self.weight, self._qnn)
+# %% ../nbs/05_quantum.ipynb #8224d786
+@patch
+def _aer_setup(self: QuantumLayer, noise_model, fake_backend, seed, opt_level):
+    "`(estimator, transpiled circuit, observables on its layout)` on an Aer simulator (noise, fake backend)."
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
+    from qiskit.transpiler import generate_preset_pass_manager
+    noisy = noise_model is not None or fake_backend is not None
+    if fake_backend is not None and self.gradient == "lin_comb":
+        raise ValueError("gradient='lin_comb' adds an auxiliary qubit to the circuit, which a circuit already "
+                         "transpiled to fake_backend's qubits cannot take; use 'param_shift' or 'spsa'")
+    # exact runs: statevector, or the density matrix when there is noise (exact noisy expectation values);
+    # sampled runs: Aer picks the method and samples `shots` measurement outcomes
+    method = "automatic" if self.shots is not None else ("density_matrix" if noisy else "statevector")
+    kw = dict(method=method, seed_simulator=seed)
+    if noise_model is not None: kw["noise_model"] = noise_model
+    if fake_backend is not None:
+        nq = getattr(fake_backend, "num_qubits", None)
+        if nq is not None and self.n_qubits > nq:
+            raise ValueError(f"the circuit has {self.n_qubits} qubits but {getattr(fake_backend, 'name', fake_backend)} "
+                             f"has only {nq}; use fewer qubits or a larger fake backend")
+        sim = AerSimulator.from_backend(fake_backend, **kw)   # its noise model, coupling map and basis
+    else:
+        sim = AerSimulator(**kw)
+    pm = generate_preset_pass_manager(optimization_level=opt_level, backend=sim,
+                                      seed_transpiler=0 if seed is None else seed)
+    tc = pm.run(self.circuit)
+    if set(tc.parameters) != set(self.circuit.parameters):
+        raise ValueError("transpilation removed circuit parameters; use optimization_level=0")
+    obs = [o.apply_layout(tc.layout) for o in self.observables]
+    self.transpiled_circuit, self.aer_simulator = tc, sim
+    if self.shots is None:
+        est = AerEstimatorV2.from_backend(sim, options=dict(default_precision=0.0, run_options=dict(seed_simulator=seed)))
+    else:   # BackendEstimatorV2 runs ceil(1/precision**2) shots: this precision gives exactly `shots`
+        est = BackendEstimatorV2(backend=sim, options=dict(default_precision=1 / math.sqrt(self.shots - 0.5),
+                                                           seed_simulator=seed))
+    return est, tc, obs
 
-    def extra_repr(self) -> str:
-        return (f"n_qubits={self.n_qubits}, n_inputs={self.n_inputs}, n_weights={self.n_weights}, "
-                f"n_obs={self.n_obs}, backend={self.backend!r}, gradient={self.gradient!r}, shots={self.shots}, "
-                f"dtype={self.dtype}")
+# %% ../nbs/05_quantum.ipynb #b14ad53e
+@patch
+def _check_input(self: QuantumLayer, x) -> torch.Tensor:
+    "`x` as a `(batch, n_inputs)` tensor of the layer's dtype, or a clear error (shape, NaN, diverged weights)."
+    if isinstance(x, np.ndarray): x = torch.as_tensor(x)
+    if not isinstance(x, torch.Tensor): raise TypeError(f"expected a torch tensor of shape (batch, {self.n_inputs}), got {type(x).__name__}")
+    if x.ndim != 2 or x.shape[1] != self.n_inputs:
+        raise ValueError(f"expected input of shape (batch, n_in) = (batch, {self.n_inputs}), got {tuple(x.shape)}"
+                         + ("; for one sample use x[None]" if x.ndim == 1 and x.shape[0] == self.n_inputs else ""))
+    if x.is_complex(): raise TypeError(f"input must be real, got {x.dtype}")
+    if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
+    if not torch.isfinite(self.weight).all():
+        raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
+    return x.to(self.dtype)
+
+# %% ../nbs/05_quantum.ipynb #52fac906
+@patch
+def _native(self: QuantumLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    "The native backend's forward pass (the one place gradient estimators for 'torch' hook into)."
+    return self.estimator(self.sim, x, w)
+
+# %% ../nbs/05_quantum.ipynb #7682f4b6
+@patch
+def forward(self: QuantumLayer, x: torch.Tensor) -> torch.Tensor:
+    "The expectation values `(B, n_obs)` of the observables for the inputs `x (B, n_in)` and the layer's weights."
+    x = self._check_input(x)
+    if x.shape[0] == 0:   # an empty batch: an empty result, still connected to the weights (zero gradient)
+        return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + self.weight.sum())
+    if self.backend == "torch": return self._native(x, self.weight)
+    return _QNNFunction.apply(x, self.weight, self._qnn)
+
+# %% ../nbs/05_quantum.ipynb #c9de8fd6
+@patch
+def extra_repr(self: QuantumLayer) -> str:
+    return (f"n_qubits={self.n_qubits}, n_inputs={self.n_inputs}, n_weights={self.n_weights}, "
+            f"n_obs={self.n_obs}, backend={self.backend!r}, gradient={self.gradient!r}, shots={self.shots}, "
+            f"dtype={self.dtype}")
 
 # %% ../nbs/05_quantum.ipynb #262101c5
 class HybridStudent(nn.Module):

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import nbformat
 
 from .data import DATASETS, atomic_write_bytes, atomic_write_text, split_dataset_spec
-from .sweep import dask_client, _Progress
+from .sweep import dask_client, Progress
 
 # %% ../nbs/10_reproduce.ipynb #d5bb2396
 def repo_root() -> Path | None:
@@ -315,6 +315,33 @@ def _line(i, n, stem, res) -> str:
     return s + (f"\n        {res['error']}" if res['error'] else '')
 
 # %% ../nbs/10_reproduce.ipynb #821514ce
+def _load_jobs(nbs: list[Path], profile: str, dataset: str, seed: int, params: dict | None) -> dict:
+    "{stem: (path, notebook JSON text, resolved parameters)}; unknown `params` names are refused first."
+    jobs, declared = {}, {}
+    for p in nbs:
+        nb = nbformat.read(p, as_version=4)
+        jobs[p.stem] = (p, nbformat.writes(nb), resolve_parameters(nb, p.stem, profile, dataset, seed, params))
+        declared[p.stem] = notebook_parameters(nb)
+    _check_param_names(params, declared)
+    return jobs
+
+# %% ../nbs/10_reproduce.ipynb #99f87015
+def _execute(batch: dict, workers: int, scheduler: str | None, kernel_name: str, progress: bool, finish) -> None:
+    "Run the notebooks of `batch` in this process (`workers == 1`) or on Dask; `finish(stem, result)` for each."
+    if workers == 1 and scheduler is None:
+        for stem, (p, text, ps) in batch.items(): finish(stem, run_notebook(text, ps, kernel_name))
+        return
+    from distributed import as_completed
+    with dask_client(scheduler=scheduler, n_workers=workers, retries=1, verbose=progress) as client:
+        futs = {client.submit(run_notebook, text, ps, kernel_name, key=f'notebook-{stem}-{time.time_ns()}',
+                              pure=False): stem for stem, (p, text, ps) in batch.items()}
+        for fut in as_completed(list(futs)):
+            try: res = fut.result()
+            except Exception as e:                             # the worker died (twice): report, go on
+                res = dict(status='failed', error=f'{type(e).__name__}: {e}', wall_time_s=0.0, notebook=None, outputs={})
+            finish(futs[fut], res)
+
+# %% ../nbs/10_reproduce.ipynb #f41aaa87
 def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, figures_dir: str | os.PathLike = 'figures',
               run_dir: str | os.PathLike | None = None, dataset: str = 'digits', seed: int = 0, workers: int = 1,
               scheduler: str | None = None, kernel_name: str | None = None, params: dict | None = None,
@@ -332,19 +359,14 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     exp_dir = Path(experiments_dir) if experiments_dir is not None else default_experiments_dir()
     nbs = _select(find_experiments(exp_dir), experiments)
     if not nbs: raise NoExperimentsError(f'no experiment notebooks in {exp_dir} (add notebooks there, see nbs/10_reproduce.ipynb)')
-    jobs, declared = {}, {}                                          # stem -> (path, json text, parameters)
     dataset = _dataset_arg(dataset)
-    for p in nbs:
-        nb = nbformat.read(p, as_version=4)
-        jobs[p.stem] = (p, nbformat.writes(nb), resolve_parameters(nb, p.stem, profile, dataset, seed, params))
-        declared[p.stem] = notebook_parameters(nb)
-    _check_param_names(params, declared)
+    jobs = _load_jobs(nbs, profile, dataset, seed, params)             # stem -> (path, json text, parameters)
     figures_dir, run_dir = Path(figures_dir), _new_run_dir(run_dir)
     t0 = time.perf_counter()
     results, n = {}, len(jobs)
     if progress: print(f'running {n} experiment notebooks (profile {profile}, dataset {dataset}, seed {seed}) '
                        f"{'in this process' if workers == 1 and scheduler is None else 'on Dask'}; executed notebooks in {run_dir}", flush=True)
-    bar = _Progress(n, progress)
+    bar = Progress(n, progress)
 
     def _finish(stem, res):
         results[stem] = res
@@ -352,20 +374,6 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
             tty = bar.bar is not None and type(bar.bar).__name__ == 'ConsoleProgressBar'
             print(('\r\033[K' if tty else '') + _line(len(results), n, stem, res), flush=True)
         bar.step(stem)
-
-    def _execute(batch):
-        if workers == 1 and scheduler is None:
-            for stem, (p, text, ps) in batch.items(): _finish(stem, run_notebook(text, ps, kernel_name))
-            return
-        from distributed import as_completed
-        with dask_client(scheduler=scheduler, n_workers=workers, retries=1, verbose=progress) as client:
-            futs = {client.submit(run_notebook, text, ps, kernel_name, key=f'notebook-{stem}-{time.time_ns()}',
-                                  pure=False): stem for stem, (p, text, ps) in batch.items()}
-            for fut in as_completed(list(futs)):
-                try: res = fut.result()
-                except Exception as e:                             # the worker died (twice): report, go on
-                    res = dict(status='failed', error=f'{type(e).__name__}: {e}', wall_time_s=0.0, notebook=None, outputs={})
-                _finish(futs[fut], res)
 
     # Notebooks named FINAL_PREFIX* (the claims audit) run after the others are published and read
     # their outputs from `figures_dir` (passed to them as the parameter `figures_dir`).
@@ -375,7 +383,7 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     man = None
     for batch in (regular, final):
         if not batch: continue
-        _execute(batch)
+        _execute(batch, workers, scheduler, kernel_name, progress, _finish)
         man = _publish(batch, results, figures_dir, run_dir, profile, dataset, seed, progress, time.perf_counter() - t0)
     bar.close()
     if regular and final:                                           # one manifest for the whole run
@@ -383,7 +391,44 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
         man.save(figures_dir)
     return man
 
-# %% ../nbs/10_reproduce.ipynb #b1ebd4dd
+# %% ../nbs/10_reproduce.ipynb #b877215f
+def _publish_notebook(stem, path, ps, res, figures_dir: Path, run_dir: Path, man, owner: dict, old, progress) -> None:
+    "Keep one notebook's executed copy and raw outputs in run_dir; if it ran well, copy its outputs to figures_dir."
+    executed = None
+    if res['notebook'] is not None:
+        executed = run_dir / f'{stem}.ipynb'
+        nb = nbformat.reads(res['notebook'], as_version=4)
+        nb.metadata.setdefault('papermill', {}).update(input_path=_rel(path), output_path=_rel(executed))
+        atomic_write_text(executed, nbformat.writes(nb))
+    raw = run_dir / 'outputs' / stem
+    for rel, data in res['outputs'].items():
+        (raw / rel).parent.mkdir(parents=True, exist_ok=True); atomic_write_bytes(raw / rel, data)
+    status, error = res['status'], res['error']
+    clashes = sorted(rel for rel in res['outputs'] if rel in RESERVED_OUTPUTS or owner.get(rel, stem) != stem)
+    if status == 'ok' and clashes:
+        status, error = 'failed', (f'outputs {clashes} clash with another notebook\'s outputs (or the manifest); '
+                                   'give outputs notebook-specific names')
+        if progress: print(f'FAILED {stem}: {error}', flush=True)
+    published = []
+    if status == 'ok':
+        for rel, data in sorted(res['outputs'].items()):
+            dest = figures_dir / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(dest, data)
+            owner[rel] = stem
+            published.append(rel)
+            man.outputs.append(dict(file=rel, notebook=stem, parameters=ps, seed=ps.get('seed'), profile=ps.get('profile'),
+                                    wall_time_s=round(res['wall_time_s'], 3), sha256=hashlib.sha256(data).hexdigest()))
+        if old is not None:                                   # files this notebook no longer writes
+            for o in old.outputs:
+                if o['notebook'] == stem and o['file'] not in res['outputs'] and (figures_dir / o['file']).is_file():
+                    (figures_dir / o['file']).unlink()
+    else:
+        published = [o['file'] for o in man.outputs if o['notebook'] == stem]
+    man.notebooks[stem] = dict(notebook=_rel(path), status=status, error=error, wall_time_s=round(res['wall_time_s'], 3),
+                               executed=_rel(executed) if executed else None, parameters=ps, outputs=published)
+
+# %% ../nbs/10_reproduce.ipynb #5747981f
 def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, seed, progress, elapsed) -> Manifest:
     "Keep executed notebooks and raw outputs in run_dir, copy good outputs to figures_dir, write the manifest."
     old_path = figures_dir / 'manifest.json'
@@ -398,40 +443,7 @@ def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, 
         owner = {o['file']: o['notebook'] for o in man.outputs}
     figures_dir.mkdir(parents=True, exist_ok=True)
     for stem, (path, _, ps) in jobs.items():                      # notebook order, not completion order
-        res = results[stem]
-        executed = None
-        if res['notebook'] is not None:
-            executed = run_dir / f'{stem}.ipynb'
-            nb = nbformat.reads(res['notebook'], as_version=4)
-            nb.metadata.setdefault('papermill', {}).update(input_path=_rel(path), output_path=_rel(executed))
-            atomic_write_text(executed, nbformat.writes(nb))
-        raw = run_dir / 'outputs' / stem
-        for rel, data in res['outputs'].items():
-            (raw / rel).parent.mkdir(parents=True, exist_ok=True); atomic_write_bytes(raw / rel, data)
-        status, error = res['status'], res['error']
-        clashes = sorted(rel for rel in res['outputs'] if rel in RESERVED_OUTPUTS or owner.get(rel, stem) != stem)
-        if status == 'ok' and clashes:
-            status, error = 'failed', (f'outputs {clashes} clash with another notebook\'s outputs (or the manifest); '
-                                       'give outputs notebook-specific names')
-            if progress: print(f'FAILED {stem}: {error}', flush=True)
-        published = []
-        if status == 'ok':
-            for rel, data in sorted(res['outputs'].items()):
-                dest = figures_dir / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write_bytes(dest, data)
-                owner[rel] = stem
-                published.append(rel)
-                man.outputs.append(dict(file=rel, notebook=stem, parameters=ps, seed=ps.get('seed'), profile=ps.get('profile'),
-                                        wall_time_s=round(res['wall_time_s'], 3), sha256=hashlib.sha256(data).hexdigest()))
-            if old is not None:                                   # files this notebook no longer writes
-                for o in old.outputs:
-                    if o['notebook'] == stem and o['file'] not in res['outputs'] and (figures_dir / o['file']).is_file():
-                        (figures_dir / o['file']).unlink()
-        else:
-            published = [o['file'] for o in man.outputs if o['notebook'] == stem]
-        man.notebooks[stem] = dict(notebook=_rel(path), status=status, error=error, wall_time_s=round(res['wall_time_s'], 3),
-                                   executed=_rel(executed) if executed else None, parameters=ps, outputs=published)
+        _publish_notebook(stem, path, ps, results[stem], figures_dir, run_dir, man, owner, old, progress)
     if old is not None:                                           # a failed notebook keeps its earlier, published outputs
         for stem in jobs:
             if man.notebooks[stem]['status'] != 'ok':

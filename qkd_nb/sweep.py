@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['canonical_json', 'fn_path', 'task_key', 'toy_task', 'expand_grid', 'run_task', 'local_client', 'dashboard_note',
-           'dask_client', 'sweep']
+           'dask_client', 'Progress', 'sweep']
 
 # %% ../nbs/09_sweep.ipynb #90e4e998
 import datetime as _dt
@@ -179,8 +179,12 @@ def dask_client(client=None, scheduler: str | None = None, n_workers: int = 2, r
         if cluster is not None: cluster.close()
 
 # %% ../nbs/09_sweep.ipynb #38bb585e
-class _Progress:
-    "A fastprogress bar over `total` tasks, shown in a notebook or a terminal (not in logs)."
+class Progress:
+    """A progress bar over `total` tasks: fastprogress's bar in a notebook or a terminal, nothing in logs.
+
+    `step(comment)` counts one task done (`n`) and shows `comment` next to the bar; `close()` ends the
+    terminal line the bar was drawing on. With `show=False`, or when the output is neither a notebook nor
+    a terminal (a log file, a CI job), it only counts. `sweep` and `qkd_nb.reproduce` use it."""
     def __init__(self, total: int, show: bool = True):
         import sys
         from fastcore.imports import in_notebook
@@ -239,6 +243,58 @@ def _frame(records: list[dict], cached: list[bool]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 # %% ../nbs/09_sweep.ipynb #f7ff85c9
+def _check_seeds(seeds) -> list[int]:
+    "`seeds` as a non-empty list of Python ints, or a clear error."
+    if isinstance(seeds, (int, np.integer)) or isinstance(seeds, (str, bytes)):
+        raise TypeError(f'seeds must be a list of integers such as range(3), got {seeds!r}')
+    seeds = list(seeds)
+    if not seeds: raise ValueError('seeds is empty: give at least one seed, e.g. seeds=[0]')
+    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds):
+        raise TypeError(f'seeds must be integers, got {seeds!r}')
+    return [int(s) for s in seeds]
+
+# %% ../nbs/09_sweep.ipynb #928f5edd
+def _plan(path: str, configs: list[dict], seeds: list[int], store: Path):
+    "`(tasks, records)`: tasks `(key, config, seed)` in result order, each key once; the records `store` holds (None: missing)."
+    tasks, seen = [], set()
+    for c in configs:
+        for s in seeds:
+            k = task_key(path, c, s)
+            if k not in seen: seen.add(k); tasks.append((k, c, s))
+    return tasks, {k: _read_record(store / f'{k}.json', k) for k, _, _ in tasks}
+
+# %% ../nbs/09_sweep.ipynb #7a93a9f5
+def _run_tasks(fn, todo, store: Path, client, scheduler, n_workers: int, retries: int, progress: bool, done) -> dict:
+    "Run the `todo` tasks serially (`client='serial'`) or on Dask; `done(key, record)` keeps each result. {key: error}."
+    errors, bar = {}, None
+    if todo and isinstance(client, str) and client == 'serial':
+        bar = Progress(len(todo), progress)
+        for k, c, s in todo:
+            try: bar.step(done(k, run_task(fn, c, s, store, key=k)))
+            except Exception as e: errors[k] = f'{type(e).__name__}: {e}'; bar.step()
+    elif todo:
+        from distributed import as_completed
+        with dask_client(client, scheduler, n_workers, retries, verbose=progress) as c:
+            if client is not None and progress: print(dashboard_note(c), flush=True)
+            bar = Progress(len(todo), progress)
+            futs = {c.submit(run_task, fn, cf, s, str(store), k, key=f'sweep-{k[:20]}-{time.time_ns()}',
+                             retries=retries, pure=False): k for k, cf, s in todo}
+            for fut in as_completed(list(futs)):
+                k = futs[fut]
+                try: bar.step(done(k, fut.result()))
+                except Exception as e: errors[k] = f'{type(e).__name__}: {e}'; bar.step()
+                finally: fut.release()
+    if bar is not None: bar.close()
+    return errors
+
+# %% ../nbs/09_sweep.ipynb #0648b8c5
+def _failures(errors: dict, tasks: list, store: Path) -> RuntimeError:
+    "The error that lists the failed tasks (configuration, seed, error) and says the others are kept."
+    lines = [f'  {dict(c, seed=s)}: {errors[k]}' for k, c, s in tasks if k in errors]
+    return RuntimeError(f'{len(errors)} of {len(tasks)} sweep tasks failed (the others are stored in {store}; '
+                        're-running the sweep computes only the missing ones):\n' + '\n'.join(lines))
+
+# %% ../nbs/09_sweep.ipynb #c6df3473
 def sweep(fn: Callable, grid: dict | Sequence[dict], seeds: Iterable[int], store: str | os.PathLike,
           client=None, scheduler: str | None = None, n_workers: int = 2, retries: int = 3,
           progress: bool = True) -> pd.DataFrame:
@@ -254,55 +310,22 @@ def sweep(fn: Callable, grid: dict | Sequence[dict], seeds: Iterable[int], store
     if isinstance(client, str) and client != 'serial':
         raise ValueError(f"client must be a distributed.Client, 'serial' or None, got {client!r}")
     configs = expand_grid(grid)
-    if isinstance(seeds, (int, np.integer)) or isinstance(seeds, (str, bytes)):
-        raise TypeError(f'seeds must be a list of integers such as range(3), got {seeds!r}')
-    seeds = list(seeds)
-    if not seeds: raise ValueError('seeds is empty: give at least one seed, e.g. seeds=[0]')
-    if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seeds):
-        raise TypeError(f'seeds must be integers, got {seeds!r}')
-    seeds = [int(s) for s in seeds]
+    seeds = _check_seeds(seeds)
     for c in configs: _check_call(fn, c, seeds[0])
     store = Path(store); _check_store(store)
-
-    tasks, seen = [], set()                                  # (key, config, seed) in result order
-    for c in configs:
-        for s in seeds:
-            k = task_key(path, c, s)
-            if k not in seen: seen.add(k); tasks.append((k, c, s))
-    records = {k: _read_record(store / f'{k}.json', k) for k, _, _ in tasks}
+    tasks, records = _plan(path, configs, seeds, store)
     cached = {k for k, r in records.items() if r is not None}
     todo = [t for t in tasks if t[0] not in cached]
-    errors, t0, bar = {}, time.perf_counter(), None
+    t0 = time.perf_counter()
 
     def _done(k, rec):
-        p = store / f'{k}.json'
-        atomic_write_text(p, json.dumps(rec, indent=1, sort_keys=True))   # client-side copy (no shared file system)
+        atomic_write_text(store / f'{k}.json', json.dumps(rec, indent=1, sort_keys=True))   # client-side copy (no shared file system)
         records[k] = rec
-        bar.step(f'{sum(r is not None for r in records.values())} of {len(tasks)} stored')
+        return f'{sum(r is not None for r in records.values())} of {len(tasks)} stored'
 
-    if todo and isinstance(client, str) and client == 'serial':
-        bar = _Progress(len(todo), progress)
-        for k, c, s in todo:
-            try: _done(k, run_task(fn, c, s, store, key=k))
-            except Exception as e: errors[k] = f'{type(e).__name__}: {e}'; bar.step()
-    elif todo:
-        from distributed import as_completed
-        with dask_client(client, scheduler, n_workers, retries, verbose=progress) as c:
-            if client is not None and progress: print(dashboard_note(c), flush=True)
-            bar = _Progress(len(todo), progress)
-            futs = {c.submit(run_task, fn, cf, s, str(store), k, key=f'sweep-{k[:20]}-{time.time_ns()}',
-                             retries=retries, pure=False): k for k, cf, s in todo}
-            for fut in as_completed(list(futs)):
-                k = futs[fut]
-                try: _done(k, fut.result())
-                except Exception as e: errors[k] = f'{type(e).__name__}: {e}'; bar.step()
-                finally: fut.release()
-    if bar is not None: bar.close()
+    errors = _run_tasks(fn, todo, store, client, scheduler, n_workers, retries, progress, _done)
     if progress:
         print(f'sweep {path}: {len(tasks)} tasks, {len(cached)} from the store, '
               f'{len(todo) - len(errors)} computed, {len(errors)} failed in {time.perf_counter() - t0:.1f} s', flush=True)
-    if errors:
-        lines = [f'  {dict(c, seed=s)}: {errors[k]}' for k, c, s in tasks if k in errors]
-        raise RuntimeError(f'{len(errors)} of {len(tasks)} sweep tasks failed (the others are stored in {store}; '
-                           're-running the sweep computes only the missing ones):\n' + '\n'.join(lines))
+    if errors: raise _failures(errors, tasks, store)
     return _frame([records[k] for k, _, _ in tasks], [k in cached for k, _, _ in tasks])
