@@ -86,13 +86,19 @@ class GradientEstimator:
 
     def evaluate(self, sim, x, w, count=True):
         "Expectation values of (x, w) rows, sampled when `shots`; counts one evaluation per row."
+        if self.shots is not None and hasattr(sim, 'sample_state'):   # noisy backend: shots as hardware takes them
+            return self.evaluate_angles(sim, *sim.angles(x, w), count=count)
         y = sim(x, w)
         if count: self.evals += y.shape[0]
         return sample_expvals(y, self.shots, sim.observable_scales, self.generator(y.device))
 
-    def evaluate_angles(self, sim, ax, aw):
-        y = sim.expval(sim.run(ax, aw))
-        self.evals += y.shape[0]
+    def evaluate_angles(self, sim, ax, aw, count=True):
+        "`evaluate` from gate angles; on a noisy backend one set of shots per measurement setting (joint readout)."
+        state = sim.run(ax, aw)
+        if count: self.evals += state.shape[0]
+        if self.shots is not None and hasattr(sim, 'sample_state'):
+            return sim.sample_state(state, self.shots, self.generator(state.device))
+        y = sim.expval(state)
         return sample_expvals(y, self.shots, sim.observable_scales, self.generator(y.device))
 
     def forward_values(self, sim, x, w):
@@ -131,7 +137,10 @@ class Backprop(GradientEstimator):
         self.evals += y.shape[0]
         if y.requires_grad: y.register_hook(lambda g, n=y.shape[0]: self._count(n))
         if self.shots is None: return y
-        return y + (sample_expvals(y.detach(), self.shots, sim.observable_scales, self.generator(y.device)) - y.detach())
+        if hasattr(sim, 'sample_state'):                # noisy backend: joint shots (all commuting readouts at once)
+            with torch.no_grad(): s = sim.sample(x, w, self.shots, self.generator(y.device))
+        else: s = sample_expvals(y.detach(), self.shots, sim.observable_scales, self.generator(y.device))
+        return y + (s - y.detach())
 
     def _count(self, n): self.evals += n
 

@@ -203,13 +203,25 @@ def _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise
         raise ValueError(f"shots must be None (exact) or a positive integer, got {shots!r}")
     if estimator is not None and backend != "qiskit":
         raise ValueError("estimator= is only used by backend='qiskit'")
-    if (noise_model is not None or fake_backend is not None) and backend != "aer":
-        raise ValueError("noise_model= and fake_backend= need backend='aer'")
+    noisy = noise_model is not None or fake_backend is not None
+    if noisy and backend == "qiskit":
+        raise ValueError("noise_model= and fake_backend= need backend='aer' or backend='torch' (native density matrices)")
+    if noisy and backend == "torch" and gradient in ("adjoint", "lin_comb"):
+        raise ValueError(f"gradient={gradient!r} needs pure states; with noise_model= / fake_backend= on backend='torch' "
+                         "use 'backprop', 'param_shift' (exact with noise), 'finite_diff' or 'spsa'")
 
 # %% ../nbs/05_quantum.ipynb #c9a2bbf9
-def _compile_native(circuit, input_params, weight_params, observables, dtype, device) -> CompiledCircuit:
-    "The native simulator's `CompiledCircuit`; a circuit it cannot simulate is an error that names the way out."
+def _compile_native(circuit, input_params, weight_params, observables, dtype, device,
+                    noise_model=None, fake_backend=None, seed=None, optimization_level=1):
+    """The native simulator's `CompiledCircuit` (statevector), or with `noise_model` / `fake_backend` a
+    `qkd_nb.noisy.NoisyCircuit` (density matrices, transpiled as the device runs it); a circuit it cannot
+    simulate is an error that names the way out."""
     try:
+        if noise_model is not None or fake_backend is not None:
+            from qkd_nb.noisy import NoisyCircuit
+            return NoisyCircuit(circuit, input_params, weight_params, observables, noise_model=noise_model,
+                                backend=fake_backend, dtype=dtype, device=device, optimization_level=optimization_level,
+                                seed_transpiler=0 if seed is None else seed)
         return CompiledCircuit(circuit, input_params, weight_params, observables, dtype=dtype, device=device)
     except UnsupportedGateError as e:
         if "backend=" in str(e): raise
@@ -220,7 +232,8 @@ def _compile_native(circuit, input_params, weight_params, observables, dtype, de
 class QuantumLayer(nn.Module):
     """A parameterized circuit as a torch layer: `forward(x (B, n_in)) -> (B, n_obs)` expectation values.
 
-    `backend`: 'torch' (native simulator, autograd), 'qiskit' (EstimatorQNN on StatevectorEstimator, or on
+    `backend`: 'torch' (native simulator, autograd; with `noise_model` or `fake_backend`, native density
+    matrices from `qkd_nb.noisy`), 'qiskit' (EstimatorQNN on StatevectorEstimator, or on
     `estimator`), 'aer' (EstimatorQNN on Qiskit Aer; `noise_model`, `fake_backend`). `gradient`:
     any native estimator of `qkd_nb.gradients` on 'torch' (backprop, adjoint, param_shift, lin_comb,
     finite_diff, spsa; `shots` then samples every evaluation); 'param_shift' | 'lin_comb' | 'spsa' | 'backprop' (= exact param_shift) on
@@ -250,7 +263,8 @@ class QuantumLayer(nn.Module):
         self._counter = CountingEstimator(None)
         self._qnn = None
         if backend == "torch":
-            self.sim = _compile_native(circuit, self.input_params, self.weight_params, self.observables, dtype, device)
+            self.sim = _compile_native(circuit, self.input_params, self.weight_params, self.observables, dtype, device,
+                                       noise_model, fake_backend, seed, optimization_level)
             # the estimator samples every circuit evaluation when `shots` (from the exact probabilities)
             self.estimator = get_estimator(gradient, shots=shots, seed=0 if seed is None else seed,
                                            **(gradient_options or {}))
