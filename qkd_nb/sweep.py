@@ -18,6 +18,7 @@ import socket
 import tempfile
 import time
 import warnings
+import contextlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -294,6 +295,15 @@ def _failures(errors: dict, tasks: list, store: Path) -> RuntimeError:
     return RuntimeError(f'{len(errors)} of {len(tasks)} sweep tasks failed (the others are stored in {store}; '
                         're-running the sweep computes only the missing ones):\n' + '\n'.join(lines))
 
+# %% ../nbs/09_sweep.ipynb #1b357748
+def _clear_stale_tmp(store: Path, keys: Iterable[str]) -> int:
+    "Remove the temporary files of interrupted writes of records now stored under `keys`; returns how many."
+    n = 0
+    for k in keys:
+        for tmp in store.glob(f'.{k}.json.*.tmp'):
+            with contextlib.suppress(FileNotFoundError): tmp.unlink(); n += 1
+    return n
+
 # %% ../nbs/09_sweep.ipynb #c6df3473
 def sweep(fn: Callable, grid: dict | Sequence[dict], seeds: Iterable[int], store: str | os.PathLike,
           client=None, scheduler: str | None = None, n_workers: int = 2, retries: int = 3,
@@ -324,6 +334,7 @@ def sweep(fn: Callable, grid: dict | Sequence[dict], seeds: Iterable[int], store
         return f'{sum(r is not None for r in records.values())} of {len(tasks)} stored'
 
     errors = _run_tasks(fn, todo, store, client, scheduler, n_workers, retries, progress, _done)
+    _clear_stale_tmp(store, [k for k, r in records.items() if r is not None])
     if progress:
         print(f'sweep {path}: {len(tasks)} tasks, {len(cached)} from the store, '
               f'{len(todo) - len(errors)} computed, {len(errors)} failed in {time.perf_counter() - t0:.1f} s', flush=True)
