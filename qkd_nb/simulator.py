@@ -6,7 +6,7 @@
 __all__ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'CompiledCircuit']
 
 # %% ../nbs/03_simulator.ipynb #474f04df
-import math, functools, itertools
+import math, functools, itertools, hashlib
 from dataclasses import dataclass, field
 from typing import Sequence
 import numpy as np, sympy, torch
@@ -900,6 +900,19 @@ def _segment(gates, n):
 
 
 
+# %% ../nbs/03_simulator.ipynb #7370d113
+def _share_phase_tables(ops):
+    """Build the phase tables of every `_Mono` once, and let equal tables share one array (the repetitions
+    of a feature map, the rotation layers of an ansatz: same gates on other angles): memory per distinct table."""
+    seen = {}
+    for op in ops:
+        for m in (op.ops if isinstance(op, _Static) else [op]):
+            if not isinstance(m, _Mono): continue
+            if not hasattr(m, 'rows'): m._build()
+            for sp in ('x', 'w'):
+                slots, A2 = m.rows[sp]
+                if A2.size: m.rows[sp] = (slots, seen.setdefault((A2.shape, hashlib.sha1(A2.data).digest()), A2))
+
 # %% ../nbs/03_simulator.ipynb #bca8d66a
 def _observable_table(terms, dim, n_obs, dtype):
     "`W (dim, n_obs)`: the sum of factor * (-1)^popcount(b & z) over `terms` [(z, factor, observable)], column by column."
@@ -1042,6 +1055,7 @@ def to_device(self: CompiledCircuit, device=None, dtype=None):
     self._x_uses_w = any(c >= self.n_inputs for c in self._xmap.uses)
     self._xt = self._xmap.tensors(torch.float64, dev, None if self._x_uses_w else self.n_inputs)
     self._wt = self._wmap.tensors(torch.float64, dev)
+    _share_phase_tables(self.ops)
     for op in self.ops:
         op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
     # the operations before the first parameter are constant: their result is the start state
