@@ -164,15 +164,15 @@ class FourierFeatures(nn.Module):
         self.register_buffer('omega', torch.tensor(rows, dtype=dtype))
         self.angle_exprs = [a for _, _, a in gates]
         self._map = _AngleMap(self.angle_exprs, list(pqc.input_params))
-        self._map_keys = list(self._map.tensors(dtype, 'cpu'))
-        for k, t in self._map.tensors(dtype, 'cpu').items(): self.register_buffer(f'_map_{k}', t)
+        self._map_t = {}    # the angle map's float64 tables per device (derived from the circuit: not state)
         bound = 1 / math.sqrt(2 * K)
         self.coef = nn.Parameter((torch.rand(n_out, 2 * K, generator=g, dtype=torch.float64) * 2 - 1).mul(bound).to(dtype))
         self.n_inputs, self.n_out, self.n_frequencies = pqc.n_inputs, n_out, K
 
     def angles(self, z: torch.Tensor) -> torch.Tensor:
         "The encoding gates' angles theta_g(z), (B, G), computed like the simulator does."
-        return self._map(z, {k: getattr(self, f'_map_{k}') for k in self._map_keys})
+        if z.device not in self._map_t: self._map_t[z.device] = self._map.tensors(torch.float64, z.device)
+        return self._map(z, self._map_t[z.device])
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         phi = self.angles(z) @ self.omega.T
