@@ -96,6 +96,7 @@ def _cell_key(cell, code_cells):
 _ADDR = re.compile(r'0x[0-9a-fA-F]{6,}')
 _TMP = re.compile(r'(/private)?/(tmp|var/folders)/[^\s\'"<>)]*')
 _ISO = re.compile(r'\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:?\d\d|Z)?')
+_PORT = re.compile(r'(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]):\d+')   # a local server's port (Dask's dashboard)
 _NUM = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
 _DUR = re.compile(rf'{_NUM}\s*(?:s|sec|secs|seconds?|ms|µs|us|ns|min|minutes?|h|hours?|it/s|s/it)(?![\w/])'
                   rf'|\d+\.\d+\s*[x×](?![\w])')                     # durations, and speed-ups such as 12.3x
@@ -105,7 +106,7 @@ _NUMBER = re.compile(_NUM)
 def normalize_text(text: str) -> str:
     "Mask the volatile parts of an output text (see the module docstring); numbers are left for `_same_text`."
     text = text.replace(str(ROOT), '<root>')
-    for rx, sub in ((_TMP, '<tmp>'), (_ADDR, '0x?'), (_ISO, '<timestamp>'), (_DUR, '<duration>')):
+    for rx, sub in ((_TMP, '<tmp>'), (_ADDR, '0x?'), (_ISO, '<timestamp>'), (_PORT, r'\1:<port>'), (_DUR, '<duration>')):
         text = rx.sub(sub, text)
     return '\n'.join(l.rstrip() for l in text.strip('\n').splitlines())
 
