@@ -440,6 +440,7 @@ class _Dense:
 # %% ../nbs/03_simulator.ipynb #cf69b10a
 @patch
 def matrix(self:_Dense, ax, aw):
+    "The gate's matrices at the rows' angles: `(1, 2^k, 2^k)` for a fixed gate, else `(N, 2^k, 2^k)`, N the rows of `ax` or `aw` (whichever the gate depends on)."
     if self.mat is not None: return self.mat
     th = self.params(ax, aw)
     if self.g.name in _U_NAMES:
