@@ -249,29 +249,31 @@ class _AngleMap:
         return dict(idx=torch.as_tensor(idx, device=device), C=torch.as_tensor(self.C, dtype=dtype, device=device),
                     c0=torch.as_tensor(self.const, dtype=dtype, device=device), S=torch.as_tensor(S, dtype=dtype, device=device))
 
-    def __call__(self, v, t, period=None):
-        """v: (N, n_vars) -> angles (N, n_slots), evaluated in float64, reduced mod `period` when given, returned
-        in v's dtype. Polynomials are one autograd node (`_Poly`); other expressions are torch expressions."""
-        N = v.shape[0]
-        if self.n_slots == 0: return v.new_zeros(N, 0)
-        if self.select is not None:                    # exact: the angles are variables of v's dtype already
-            sel = self.select if isinstance(self.select, slice) else self.select.to(v.device)
-            return v if sel == slice(0, v.shape[1]) else v[:, sel]
-        if not self.fallback and t['C'].shape[0]:
-            return _Poly.apply(v, t['idx'], t['S'], t['C'], t['c0'], period)[0]
-        vd = v.double()
-        if t['C'].shape[0]:
-            v1 = torch.cat([vd, vd.new_ones(N, 1)], 1)
-            mono = v1[:, t['idx'][:, 0]]
-            for d in range(1, self.deg): mono = mono * v1[:, t['idx'][:, d]]
-            out = mono @ t['C'] + t['c0']
-        else:
-            out = t['c0'].expand(N, -1)
-        if self.fallback:
-            out = out.clone()
-            for s, cols, f in self.fallback:
-                out[:, s] = out[:, s] + f(*[vd[:, c] for c in cols])
-        return (out if period is None else torch.remainder(out, period)).to(v.dtype)
+# %% ../nbs/03_simulator.ipynb #3d40e01a
+@patch
+def __call__(self:_AngleMap, v, t, period=None):
+    """v: (N, n_vars) -> angles (N, n_slots), evaluated in float64, reduced mod `period` when given, returned
+    in v's dtype. Polynomials are one autograd node (`_Poly`); other expressions are torch expressions."""
+    N = v.shape[0]
+    if self.n_slots == 0: return v.new_zeros(N, 0)
+    if self.select is not None:                    # exact: the angles are variables of v's dtype already
+        sel = self.select if isinstance(self.select, slice) else self.select.to(v.device)
+        return v if sel == slice(0, v.shape[1]) else v[:, sel]
+    if not self.fallback and t['C'].shape[0]:
+        return _Poly.apply(v, t['idx'], t['S'], t['C'], t['c0'], period)[0]
+    vd = v.double()
+    if t['C'].shape[0]:
+        v1 = torch.cat([vd, vd.new_ones(N, 1)], 1)
+        mono = v1[:, t['idx'][:, 0]]
+        for d in range(1, self.deg): mono = mono * v1[:, t['idx'][:, d]]
+        out = mono @ t['C'] + t['c0']
+    else:
+        out = t['c0'].expand(N, -1)
+    if self.fallback:
+        out = out.clone()
+        for s, cols, f in self.fallback:
+            out[:, s] = out[:, s] + f(*[vd[:, c] for c in cols])
+    return (out if period is None else torch.remainder(out, period)).to(v.dtype)
 
 # %% ../nbs/03_simulator.ipynb #d6f63324
 def _monomial_form(m, tol=1e-12):
@@ -324,31 +326,6 @@ class _Mono:
     def add(self, g: _Gate):
         self.gates.append(g)
 
-    def _build(self):
-        "Compose the gates: permutation `src` (and inverse), constant phases `c`, angle rows `A`."
-        D, idx = 2 ** self.n, self.bits
-        self.src, self.inv, self.c = np.arange(D), np.arange(D), np.zeros(D)
-        self.rows = {'x': {}, 'w': {}}
-        for g in self.gates:
-            if g.matrix is not None:
-                msrc, mph = _monomial_form(g.matrix)
-                c_full, a = _lift(np.angle(mph), g.qubits, idx), None
-                if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
-                    self.src = self.src[_replace_bits(g.qubits, idx, msrc)]
-                    self.inv = _replace_bits(g.qubits, idx, np.argsort(msrc))[self.inv]
-            else:   # symbolic diagonal gates: phase coefficients are multiples of 1/2, stored exactly as int8 (2 a)
-                c_full, a = 0.0, _lift(np.asarray(_DIAG_PARAM[g.name]) * 2, g.qubits, idx).astype(np.int8)
-            if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
-            if a is not None:
-                space, s = g.params[0]
-                r = self.rows[space]
-                r[s] = a[self.inv] if s not in r else r[s] + a[self.inv]
-        self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
-        if not np.any(self.c): self.c = None
-        for sp in ('x', 'w'):   # one (slots, D) int8 table per kind of angle: D bytes per angle
-            slots = sorted(self.rows[sp])
-            self.rows[sp] = (slots, np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, D), np.int8))
-
     def finalize(self, dtype, device):
         if not hasattr(self, 'rows'): self._build()
         t = {}
@@ -382,6 +359,33 @@ class _Mono:
             state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
         if not inverse and self.t['src'] is not None: state = _Permute.apply(state, self.t['src'], self.t['inv'])
         return state
+
+# %% ../nbs/03_simulator.ipynb #aa8962a2
+@patch
+def _build(self:_Mono):
+    "Compose the gates: permutation `src` (and inverse), constant phases `c`, angle rows `A`."
+    D, idx = 2 ** self.n, self.bits
+    self.src, self.inv, self.c = np.arange(D), np.arange(D), np.zeros(D)
+    self.rows = {'x': {}, 'w': {}}
+    for g in self.gates:
+        if g.matrix is not None:
+            msrc, mph = _monomial_form(g.matrix)
+            c_full, a = _lift(np.angle(mph), g.qubits, idx), None
+            if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
+                self.src = self.src[_replace_bits(g.qubits, idx, msrc)]
+                self.inv = _replace_bits(g.qubits, idx, np.argsort(msrc))[self.inv]
+        else:   # symbolic diagonal gates: phase coefficients are multiples of 1/2, stored exactly as int8 (2 a)
+            c_full, a = 0.0, _lift(np.asarray(_DIAG_PARAM[g.name]) * 2, g.qubits, idx).astype(np.int8)
+        if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
+        if a is not None:
+            space, s = g.params[0]
+            r = self.rows[space]
+            r[s] = a[self.inv] if s not in r else r[s] + a[self.inv]
+    self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
+    if not np.any(self.c): self.c = None
+    for sp in ('x', 'w'):   # one (slots, D) int8 table per kind of angle: D bytes per angle
+        slots = sorted(self.rows[sp])
+        self.rows[sp] = (slots, np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, D), np.int8))
 
 # %% ../nbs/03_simulator.ipynb #2c459864
 class _Dense:
@@ -423,18 +427,6 @@ class _Dense:
                 cols.append(ax.new_full((N,), float(p)))
         return torch.stack(cols, -1)
 
-    def matrix(self, ax, aw):
-        if self.mat is not None: return self.mat
-        th = self.params(ax, aw)
-        if self.g.name in _U_NAMES:
-            t, ph, la = th[:, 0], th[:, 1], th[:, 2]
-            c, s = torch.cos(t / 2).to(self.cd), torch.sin(t / 2).to(self.cd)
-            eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
-            return torch.stack([torch.stack([c, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2)
-        M0, Mc, Ms = self.trig
-        t = th[:, 0]
-        return M0 + torch.cos(t / 2).to(self.cd)[:, None, None] * Mc + torch.sin(t / 2).to(self.cd)[:, None, None] * Ms
-
     def apply(self, state, ax, aw, inverse=False):
         m = self.matrix(ax, aw)
         return _apply_matrix(state, m.conj().transpose(-1, -2) if inverse else m, self.qubits, self.n)
@@ -444,6 +436,21 @@ class _Dense:
         eye = torch.eye(2 ** self.n, dtype=self.cd, device=ax.device)[None]
         K = self.apply(eye, ax, aw)
         return K[0] if K.shape[0] == 1 else K
+
+# %% ../nbs/03_simulator.ipynb #cf69b10a
+@patch
+def matrix(self:_Dense, ax, aw):
+    "The gate's matrices at the rows' angles: `(1, 2^k, 2^k)` for a fixed gate, else `(N, 2^k, 2^k)`, N the rows of `ax` or `aw` (whichever the gate depends on)."
+    if self.mat is not None: return self.mat
+    th = self.params(ax, aw)
+    if self.g.name in _U_NAMES:
+        t, ph, la = th[:, 0], th[:, 1], th[:, 2]
+        c, s = torch.cos(t / 2).to(self.cd), torch.sin(t / 2).to(self.cd)
+        eph, ela = torch.polar(torch.ones_like(ph), ph), torch.polar(torch.ones_like(la), la)
+        return torch.stack([torch.stack([c, -ela * s], -1), torch.stack([eph * s, eph * ela * c], -1)], -2)
+    M0, Mc, Ms = self.trig
+    t = th[:, 0]
+    return M0 + torch.cos(t / 2).to(self.cd)[:, None, None] * Mc + torch.sin(t / 2).to(self.cd)[:, None, None] * Ms
 
 # %% ../nbs/03_simulator.ipynb #e91258d5
 def _apply_block(state, K, lo, c):
@@ -586,16 +593,6 @@ class _Layer:
         "(Nm, L, 2, 2) in the layer's group order."
         return _group_matrices(self.groups, ax, aw)
 
-    def full_T(self, ax, aw):
-        "The layer's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
-        mats = self.matrices(ax, aw).mT                       # kron of transposes = transpose of the kron
-        ms = torch.cat([mats, self.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)[:, self.full_idx]
-        K, N = ms[:, 0], ms.shape[0]
-        for j in range(1, self.n):
-            d = K.shape[-1]
-            K = (K.reshape(N, d, 1, d, 1) * ms[:, j].reshape(N, 1, 2, 1, 2)).reshape(N, 2 * d, 2 * d)
-        return K[0] if N == 1 else K
-
     def apply(self, state, ax, aw, inverse=False):
         mats = self.matrices(ax, aw)
         if inverse: mats = mats.conj().transpose(-1, -2)  # chunks act on distinct qubits: order is free
@@ -610,6 +607,18 @@ class _Layer:
             return K
         for lo, c, idx in self.chunks: state = _apply_block(state, kron(idx), lo, c)
         return state
+
+# %% ../nbs/03_simulator.ipynb #16ed13ab
+@patch
+def full_T(self:_Layer, ax, aw):
+    "The layer's whole `D x D` matrix, transposed (`psi @ K` applies it to row states): `(D, D)` or `(Nm, D, D)`."
+    mats = self.matrices(ax, aw).mT                       # kron of transposes = transpose of the kron
+    ms = torch.cat([mats, self.eye2[:, None].expand(mats.shape[0], 1, 2, 2)], 1)[:, self.full_idx]
+    K, N = ms[:, 0], ms.shape[0]
+    for j in range(1, self.n):
+        d = K.shape[-1]
+        K = (K.reshape(N, d, 1, d, 1) * ms[:, j].reshape(N, 1, 2, 1, 2)).reshape(N, 2 * d, 2 * d)
+    return K[0] if N == 1 else K
 
 # %% ../nbs/03_simulator.ipynb #7a250916
 class _PhaseTable:
@@ -726,6 +735,28 @@ def _bcast_sum(g, like):
     "Sum the gradient `g` over the broadcast leading (batch) dimension down to the shape of `like`."
     return g.sum(0, keepdim=True) if like.shape[0] == 1 and g.shape[0] != 1 else g
 
+# %% ../nbs/03_simulator.ipynb #b5429798
+def _program_forward(psi, plan, *ts):
+    """The forward pass of `_Program` (below): `psi` through `plan`; returns the output and what backward needs."""
+    keep, psi, D = [], psi.view_as(psi), psi.shape[-1]   # keep: what backward needs (computed tensors or views)
+    krons = {t: _kron(ts[t]) for t in {p[3] for p in plan if p[0] == 'kron'}}        # (Nm, n_layers, D, D)
+    phases = {t: torch.polar(torch.ones_like(ts[t]), ts[t]) for t in {p[3] for p in plan if p[0] == 'phase'}}
+    for kind, src, inv, t, l in plan:
+        if kind == 'perm':
+            psi = psi[..., src]; continue
+        if kind == 'phase':
+            e = phases[t][..., l * D:(l + 1) * D]
+            psi = psi * e
+            keep += [psi, e]                       # the state after the phase, and the phase factor
+            if src is not None: psi = psi[..., src]
+            continue
+        M = ts[t].view_as(ts[t]) if kind == 'mat' else krons[t][:, l]
+        if M.ndim == 3 and M.shape[0] == 1: M = M[0]
+        keep += [psi, M]                           # the state before the matrix, and the matrix
+        psi = psi @ M if M.ndim == 2 else (psi[..., None, :] @ M)[..., 0, :]
+    if any(psi is k for k in keep): psi = psi.clone()   # the output must not be a saved (non-differentiable) tensor
+    return (psi, *keep)
+
 # %% ../nbs/03_simulator.ipynb #6ae6c03a
 class _Program(torch.autograd.Function):
     """A fixed instruction list on states `(N, D)` as one autograd node with a hand-written backward.
@@ -734,27 +765,7 @@ class _Program(torch.autograd.Function):
     `(N, D, D)`, applied as `psi @ M`; `'kron'`: layer `l` of factors `(Nm, n_layers, n, 2, 2)` (all the
     layers of one factor tensor are multiplied out at once, and differentiated at once)."""
     generate_vmap_rule = True
-
-    @staticmethod
-    def forward(psi, plan, *ts):
-        keep, psi, D = [], psi.view_as(psi), psi.shape[-1]   # keep: what backward needs (computed tensors or views)
-        krons = {t: _kron(ts[t]) for t in {p[3] for p in plan if p[0] == 'kron'}}        # (Nm, n_layers, D, D)
-        phases = {t: torch.polar(torch.ones_like(ts[t]), ts[t]) for t in {p[3] for p in plan if p[0] == 'phase'}}
-        for kind, src, inv, t, l in plan:
-            if kind == 'perm':
-                psi = psi[..., src]; continue
-            if kind == 'phase':
-                e = phases[t][..., l * D:(l + 1) * D]
-                psi = psi * e
-                keep += [psi, e]                       # the state after the phase, and the phase factor
-                if src is not None: psi = psi[..., src]
-                continue
-            M = ts[t].view_as(ts[t]) if kind == 'mat' else krons[t][:, l]
-            if M.ndim == 3 and M.shape[0] == 1: M = M[0]
-            keep += [psi, M]                           # the state before the matrix, and the matrix
-            psi = psi @ M if M.ndim == 2 else (psi[..., None, :] @ M)[..., 0, :]
-        if any(psi is k for k in keep): psi = psi.clone()   # the output must not be a saved (non-differentiable) tensor
-        return (psi, *keep)
+    forward = staticmethod(_program_forward)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
