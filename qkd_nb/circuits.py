@@ -31,11 +31,12 @@ def _one_qubit_gates() -> dict:
 SU2_GATES = tuple(sorted(_one_qubit_gates()))
 "Gate names `su2_gates` accepts: every Qiskit standard single-qubit gate."
 
-# %% ../nbs/02_circuits.ipynb #0994c0ce
+# %% ../nbs/02_circuits.ipynb #86b7e850
 def z_observables(n_qubits: int) -> list[SparsePauliOp]:
     "One $Z_i$ per qubit, qubit 0 first, in Qiskit's little-endian strings (`Z_0` = `'I..IZ'`)."
     return [SparsePauliOp.from_sparse_list([("Z", [i], 1.0)], num_qubits=n_qubits) for i in range(n_qubits)]
 
+# %% ../nbs/02_circuits.ipynb #894fad0b
 def _check_pauli_string(s, n_qubits: int, what: str) -> str:
     if not isinstance(s, str): raise TypeError(f"{what}: expected a Pauli string like 'IIZZ', got {s!r}")
     bad = set(s) - set("IXYZ")
@@ -45,6 +46,7 @@ def _check_pauli_string(s, n_qubits: int, what: str) -> str:
                          f"write one letter per qubit, qubit 0 last (e.g. Z on qubit 0 of 4 qubits is 'IIIZ')")
     return s
 
+# %% ../nbs/02_circuits.ipynb #2dd140fb
 def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
     """Turn an observables spec into a list of Hermitian `SparsePauliOp`s on `n_qubits` qubits.
 
@@ -79,7 +81,28 @@ def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
         out.append(op)
     return out
 
-# %% ../nbs/02_circuits.ipynb #22eb0a92
+# %% ../nbs/02_circuits.ipynb #f1025aa7
+def _names(v, what, example) -> tuple:
+    "`v` (a list of names such as gate names) as a non-empty tuple of strings; a clear error otherwise."
+    if isinstance(v, str):
+        raise TypeError(f"{what} must be a list of names like {example}, got the string {v!r}")
+    try: v = tuple(v)
+    except TypeError: raise TypeError(f"{what} must be a list of names like {example}, got {v!r}") from None
+    if not v: raise ValueError(f"{what} is empty; give at least one, e.g. {example}")
+    if not all(isinstance(s, str) for s in v): raise TypeError(f"{what} must hold strings, got {v!r}")
+    return v
+
+# %% ../nbs/02_circuits.ipynb #f11cff1a
+def _check_fm_paulis(paulis: tuple, n: int):
+    "Raise unless every term of `paulis` is a string of X, Y, Z acting on at most `n` qubits."
+    for p in paulis:
+        if not p or set(p) - set("XYZ"):
+            raise ValueError(f"fm_paulis: {p!r} is not a Pauli term; use letters X, Y, Z (e.g. 'Z', 'ZZ', 'XY')")
+        if len(p) > n:
+            raise ValueError(f"fm_paulis: the term {p!r} acts on {len(p)} qubits but n_qubits={n}; "
+                             f"drop it or use more qubits")
+
+# %% ../nbs/02_circuits.ipynb #16fee640
 @dataclass
 class PQCConfig:
     """Everything that defines the hybrid student's circuit (validated on construction).
@@ -103,13 +126,8 @@ class PQCConfig:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n_qubits must be an integer >= 1, got {n!r}")
         self.n_qubits = int(n)
-        self.fm_paulis = self._names(self.fm_paulis, "fm_paulis", "['Z', 'ZZ']")
-        for p in self.fm_paulis:
-            if not p or set(p) - set("XYZ"):
-                raise ValueError(f"fm_paulis: {p!r} is not a Pauli term; use letters X, Y, Z (e.g. 'Z', 'ZZ', 'XY')")
-            if len(p) > n:
-                raise ValueError(f"fm_paulis: the term {p!r} acts on {len(p)} qubits but n_qubits={n}; "
-                                 f"drop it or use more qubits")
+        self.fm_paulis = _names(self.fm_paulis, "fm_paulis", "['Z', 'ZZ']")
+        _check_fm_paulis(self.fm_paulis, n)
         for name in ("fm_reps", "ansatz_reps"):
             v = getattr(self, name); lo = 1 if name == "fm_reps" else 0
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
@@ -127,22 +145,12 @@ class PQCConfig:
                 or not math.isfinite(self.alpha):
             raise ValueError(f"alpha must be a finite real number, got {self.alpha!r}")
         self.alpha = float(self.alpha)
-        self.su2_gates = self._names(self.su2_gates, "su2_gates", "['ry', 'rz']")
+        self.su2_gates = _names(self.su2_gates, "su2_gates", "['ry', 'rz']")
         known = _one_qubit_gates()
         for g in self.su2_gates:
             if g not in known:
                 raise ValueError(f"su2_gates: {g!r} is not a Qiskit single-qubit gate; choose from {SU2_GATES}")
         resolve_observables(self.observables, n)   # validate now, resolve again in build_pqc
-
-    @staticmethod
-    def _names(v, what, example):
-        if isinstance(v, str):
-            raise TypeError(f"{what} must be a list of names like {example}, got the string {v!r}")
-        try: v = tuple(v)
-        except TypeError: raise TypeError(f"{what} must be a list of names like {example}, got {v!r}") from None
-        if not v: raise ValueError(f"{what} is empty; give at least one, e.g. {example}")
-        if not all(isinstance(s, str) for s in v): raise TypeError(f"{what} must hold strings, got {v!r}")
-        return v
 
     @property
     def weights_per_qubit_layer(self) -> int:
@@ -150,7 +158,7 @@ class PQCConfig:
         known = _one_qubit_gates()
         return sum(len(known[g].params) for g in self.su2_gates)
 
-# %% ../nbs/02_circuits.ipynb #a947d52e
+# %% ../nbs/02_circuits.ipynb #684e79fb
 @dataclass
 class PQC:
     "A built circuit with its parameter split and observables (what `QuantumLayer` takes)."
@@ -173,6 +181,7 @@ class PQC:
         "`(circuit, input_params, weight_params, observables)`, the positional args of `QuantumLayer`."
         return self.circuit, self.input_params, self.weight_params, self.observables
 
+# %% ../nbs/02_circuits.ipynb #be97675d
 def build_pqc(cfg: PQCConfig | None = None, **overrides) -> PQC:
     """Build the feature map + ansatz circuit of `cfg` (fields in `overrides` replace `cfg`'s).
 
