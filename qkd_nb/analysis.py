@@ -238,7 +238,7 @@ def expressibility(state_fn, n_params=None, n_pairs=2000, bins=75, seed=0,
     kl = float(np.sum(p[seen] * (np.log(p[seen]) - log_q[seen])))
     return dict(kl=kl, hist=p, haar=np.exp(log_q), edges=edges, fidelities=fid)
 
-# %% ../nbs/08_analysis.ipynb #e8b125b0
+# %% ../nbs/08_analysis.ipynb #962c5250
 def single_qubit_purities(states) -> torch.Tensor:
     """Tr(rho_k^2) of every qubit's reduced state: `(B, 2**n)` statevectors (Qiskit order) -> `(B, n)`;
     column k is qubit k."""
@@ -252,12 +252,12 @@ def single_qubit_purities(states) -> torch.Tensor:
         out.append((rho.abs() ** 2).sum(dim=(1, 2)))
     return torch.stack(out, dim=1)
 
-
+# %% ../nbs/08_analysis.ipynb #56cd51c2
 def meyer_wallach(states) -> torch.Tensor:
     "Meyer-Wallach entanglement Q = 2 (1 - mean_k Tr rho_k^2) of each state: `(B, 2**n)` -> `(B,)`, in [0, 1]."
     return 2.0 * (1.0 - single_qubit_purities(states).mean(dim=1))
 
-
+# %% ../nbs/08_analysis.ipynb #32b12d5a
 def entangling_capability(state_fn, n_params=None, n_samples=1000, seed=0,
                           param_range=(0.0, 2 * math.pi), batch_size=1000) -> dict:
     """Mean and std (ddof=1) of the Meyer-Wallach Q over `n_samples` parameter vectors uniform on
@@ -271,7 +271,7 @@ def entangling_capability(state_fn, n_params=None, n_samples=1000, seed=0,
     std = float(q.std(ddof=1)) if len(q) > 1 else float('nan')
     return dict(mean=float(q.mean()), std=std, sem=std / math.sqrt(len(q)), values=q)
 
-# %% ../nbs/08_analysis.ipynb #b9f18c61
+# %% ../nbs/08_analysis.ipynb #49b9624d
 def _as_values(values, name='values'):
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or v.size == 0:
@@ -281,7 +281,7 @@ def _as_values(values, name='values'):
                          'drop or fix the failed runs first')
     return v
 
-
+# %% ../nbs/08_analysis.ipynb #4b65c6e6
 def summarize(values, confidence: float = 0.95) -> dict:
     """Mean, std (ddof=1), n, sem and the Student-t `confidence` interval (ci_low, ci_high) of `values`.
     With n = 1 the std, sem and CI are NaN."""
@@ -294,7 +294,7 @@ def summarize(values, confidence: float = 0.95) -> dict:
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sem
     return dict(mean=mean, std=std, n=n, ci_low=mean - half, ci_high=mean + half, sem=sem)
 
-
+# %% ../nbs/08_analysis.ipynb #3ff805d7
 def fmt_mean_std(values, decimals: int = 1, scale: float = 1.0) -> str:
     """'mean ± std' of `values` (times `scale`, e.g. 100 for percent) with `decimals` digits,
     e.g. '97.2 ± 0.4'; a single value gives '97.2 (n=1)'."""
@@ -431,7 +431,7 @@ def log_auc(params, scores, lo: float, hi: float, n_grid: int = 200) -> float:
     grid = np.linspace(np.log10(lo), np.log10(hi), n_grid)
     return float(np.interp(grid, np.log10(x[order]), y[order]).mean())
 
-# %% ../nbs/08_analysis.ipynb #ef085362
+# %% ../nbs/08_analysis.ipynb #7ad9545e
 def _history_frame(h, key, i):
     if isinstance(h, pd.DataFrame): df = h
     elif isinstance(h, dict) and key in h and np.ndim(h[key]) == 0:
@@ -445,7 +445,7 @@ def _history_frame(h, key, i):
     epoch = df['epoch'].to_numpy() if 'epoch' in df.columns else np.arange(len(df))
     return pd.DataFrame({'epoch': epoch, 'value': pd.to_numeric(df[key]).to_numpy(dtype=np.float64), 'run': i})
 
-
+# %% ../nbs/08_analysis.ipynb #05de67dc
 def curve_band(histories: Sequence, key: str, band: str = 'std', confidence: float = 0.95) -> pd.DataFrame:
     """Per-epoch mean over runs of `histories[i][key]` with a band: DataFrame(epoch, mean, std, lo, hi, n).
 
@@ -465,7 +465,7 @@ def curve_band(histories: Sequence, key: str, band: str = 'std', confidence: flo
     else: out['lo'], out['hi'] = out['mean'] - half, out['mean'] + half
     return out[['epoch', 'mean', 'std', 'lo', 'hi', 'n']]
 
-
+# %% ../nbs/08_analysis.ipynb #3329ff9b
 def plot_band(ax, band_df: pd.DataFrame, label=None, color=None, alpha: float = 0.2, **kw):
     "Plot a `curve_band` frame on `ax`: the mean as a line, lo..hi as a shaded band. Returns the line."
     line, = ax.plot(band_df['epoch'], band_df['mean'], label=label, color=color, **kw)
