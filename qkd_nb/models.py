@@ -218,7 +218,7 @@ class ClassicalStudent(nn.Module):
                 "Change the target, depth or feature_dim, or loosen tol.")
         return cls(n_features, n_classes, hidden=(best,) * depth, feature_dim=feature_dim, activation=activation)
 
-# %% ../nbs/01_models.ipynb #a5f823ff
+# %% ../nbs/01_models.ipynb #26aaad60
 def _logit_jacobian_chunks(model: nn.Module, x: torch.Tensor, params: list, chunk: int = 128):
     "Yield row blocks of the Jacobian of `model(x)[0]` (flattened) w.r.t. `params` (one column per scalar)."
     logits = model(x)[0].reshape(-1)
@@ -229,7 +229,7 @@ def _logit_jacobian_chunks(model: nn.Module, x: torch.Tensor, params: list, chun
         yield torch.cat([(g if g is not None else torch.zeros(len(rows), *p.shape, dtype=p.dtype, device=p.device))
                          .reshape(len(rows), -1) for g, p in zip(gs, params)], 1)
 
-
+# %% ../nbs/01_models.ipynb #9e36faa8
 def effective_params(model: nn.Module, x: torch.Tensor | None = None, n_inputs: int = 64, seed: int = 0,
                      rtol: float = 1e-5, max_rank_params: int = 4096) -> dict:
     """Trainable parameters of `model` on which its logits depend, from the Jacobian at inputs `x`
