@@ -25,7 +25,7 @@ __all__ = ['PALETTE', 'statevector_state_fn', 'circuit_state_fn', 'haar_state_fn
            'clustered_paired_test', 'holm', 'friedman_test', 'log_auc', 'curve_band', 'plot_band', 'set_style',
            'save_figure', 'to_markdown', 'save_table']
 
-# %% ../nbs/08_analysis.ipynb #71b94480
+# %% ../nbs/08_analysis.ipynb #ded25fab
 def _circuit_params(circuit, params):
     "The parameters of `circuit` in the order the state function's columns feed them."
     if not hasattr(circuit, 'parameters') or not hasattr(circuit, 'num_qubits'):
@@ -41,7 +41,7 @@ def _circuit_params(circuit, params):
                          f'duplicates: {len(params) - len(set(params))}')
     return params
 
-
+# %% ../nbs/08_analysis.ipynb #562d2a60
 def _bind_fixed(circuit, fixed):
     "`circuit` with the parameters in `fixed` (a dict parameter -> number) bound."
     if not fixed: return circuit
@@ -50,14 +50,14 @@ def _bind_fixed(circuit, fixed):
     if unknown: raise ValueError(f'fixed names parameters that are not in the circuit: {unknown}')
     return circuit.assign_parameters({p: float(v) for p, v in fixed.items()})
 
-
+# %% ../nbs/08_analysis.ipynb #8c15b2b9
 def _check_params(params, n_params):
     if not isinstance(params, torch.Tensor): params = torch.as_tensor(params)
     if params.ndim != 2 or params.shape[1] != n_params:
         raise ValueError(f'state_fn expects parameters of shape (B, {n_params}), got {tuple(params.shape)}')
     return params
 
-
+# %% ../nbs/08_analysis.ipynb #6f7daade
 def statevector_state_fn(circuit, params=None, fixed: dict | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
     """A state function for `circuit` built on `qiskit.quantum_info.Statevector`, one row at a time.
 
@@ -81,7 +81,7 @@ def statevector_state_fn(circuit, params=None, fixed: dict | None = None) -> Cal
     state_fn.n_params, state_fn.n_qubits = len(params), n
     return state_fn
 
-
+# %% ../nbs/08_analysis.ipynb #5665590c
 def circuit_state_fn(circuit, params=None, fixed: dict | None = None, dtype=torch.float64,
                      device='cpu') -> Callable[[torch.Tensor], torch.Tensor]:
     """A state function for `circuit` on the native simulator (`qkd_nb.simulator.CompiledCircuit`).
@@ -104,7 +104,7 @@ def circuit_state_fn(circuit, params=None, fixed: dict | None = None, dtype=torc
     state_fn.n_params, state_fn.n_qubits, state_fn.simulator = len(params), circuit.num_qubits, sim
     return state_fn
 
-
+# %% ../nbs/08_analysis.ipynb #68cf7616
 def haar_state_fn(n_qubits: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """Exactly Haar-random `n_qubits` states as a deterministic function of `2 * 2**n_qubits`
     parameters uniform on [0, 2π) (the default `param_range`).
@@ -126,7 +126,7 @@ def haar_state_fn(n_qubits: int) -> Callable[[torch.Tensor], torch.Tensor]:
     state_fn.n_params, state_fn.n_qubits = 2 * N, n_qubits
     return state_fn
 
-# %% ../nbs/08_analysis.ipynb #97994693
+# %% ../nbs/08_analysis.ipynb #6a26813b
 def haar_fidelity_log_bins(n_qubits: int, bins: int = 75) -> np.ndarray:
     """Log of the exact Haar probability of each of `bins` equal fidelity bins on [0, 1].
 
@@ -142,7 +142,7 @@ def haar_fidelity_log_bins(n_qubits: int, bins: int = 75) -> np.ndarray:
     ratio = (1.0 - b) / (1.0 - a)
     return (N - 1) * np.log1p(-a) + np.log1p(-ratio ** (N - 1))
 
-
+# %% ../nbs/08_analysis.ipynb #0311db12
 def haar_kl_floor(n_qubits: int, n_pairs: int = 2000, bins: int = 75) -> float:
     """Exact expected `expressibility(...)['kl']` of a *truly Haar-random* `n_qubits` circuit from
     `n_pairs` pairs: the sampling floor. Each bin count is Binomial(n_pairs, q_i), and by linearity
@@ -158,7 +158,7 @@ def haar_kl_floor(n_qubits: int, n_pairs: int = 2000, bins: int = 75) -> float:
         total += float(np.sum(pmf * (x / n_pairs) * (np.log(x / n_pairs) - lq)))
     return total
 
-
+# %% ../nbs/08_analysis.ipynb #bf9c4ebc
 def _n_qubits_of(states):
     dim = states.shape[-1]
     n = int(round(math.log2(dim))) if dim > 0 else -1
@@ -166,7 +166,7 @@ def _n_qubits_of(states):
         raise ValueError(f'expected statevectors of shape (B, 2**n) with n >= 1, got {tuple(states.shape)}')
     return n
 
-
+# %% ../nbs/08_analysis.ipynb #4f61dd61
 def _as_states(states):
     if not isinstance(states, torch.Tensor): states = torch.as_tensor(np.asarray(states))
     _n_qubits_of(states)
@@ -176,14 +176,14 @@ def _as_states(states):
         raise ValueError(f'states must be normalised (|psi| = 1); the worst row is off by {worst:.3g}')
     return states
 
-
+# %% ../nbs/08_analysis.ipynb #efbc49a2
 def _random_params(n, n_params, gen, param_range):
     lo, hi = param_range
     if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
         raise ValueError(f'param_range must be (low, high) with low < high, got {param_range!r}')
     return lo + (hi - lo) * torch.rand(n, n_params, generator=gen, dtype=torch.float64)
 
-
+# %% ../nbs/08_analysis.ipynb #af7195e9
 def _resolve_n_params(state_fn, n_params):
     if n_params is None: n_params = getattr(state_fn, 'n_params', None)
     if n_params is None:
@@ -192,13 +192,13 @@ def _resolve_n_params(state_fn, n_params):
         raise ValueError(f'n_params must be a non-negative int, got {n_params!r}')
     return int(n_params)
 
-
+# %% ../nbs/08_analysis.ipynb #a9e49707
 def _batched(state_fn, params, batch_size):
     if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f'batch_size must be a positive int, got {batch_size!r}')
     return torch.cat([_as_states(state_fn(params[i:i + batch_size])) for i in range(0, len(params), batch_size)])
 
-
+# %% ../nbs/08_analysis.ipynb #42fa2134
 def _pair_fidelities(state_fn, n_params, n_pairs, seed, param_range, batch_size):
     n_params = _resolve_n_params(state_fn, n_params)
     if not isinstance(n_pairs, (int, np.integer)) or n_pairs < 1:
@@ -211,14 +211,14 @@ def _pair_fidelities(state_fn, n_params, n_pairs, seed, param_range, batch_size)
         raise ValueError(f'state_fn returned {tuple(sa.shape)} for {n_pairs} parameter rows')
     return ((sa.conj() * sb).sum(dim=1).abs() ** 2).to(torch.float64).cpu().numpy(), _n_qubits_of(sa)
 
-
+# %% ../nbs/08_analysis.ipynb #9c7470c4
 def pair_fidelities(state_fn, n_params=None, n_pairs=2000, seed=0, param_range=(0.0, 2 * math.pi),
                     batch_size=1000) -> np.ndarray:
     """F = |<psi(a)|psi(b)>|^2 for `n_pairs` pairs of parameter vectors drawn uniformly from
     `param_range` (a torch.Generator seeded with `seed`: first all the a's, then all the b's)."""
     return _pair_fidelities(state_fn, n_params, n_pairs, seed, param_range, batch_size)[0]
 
-
+# %% ../nbs/08_analysis.ipynb #10d67482
 def expressibility(state_fn, n_params=None, n_pairs=2000, bins=75, seed=0,
                    param_range=(0.0, 2 * math.pi), batch_size=1000) -> dict:
     """Expressibility of Sim et al. (2019): KL(P_PQC || P_Haar) of the pair-fidelity histogram.
@@ -238,7 +238,7 @@ def expressibility(state_fn, n_params=None, n_pairs=2000, bins=75, seed=0,
     kl = float(np.sum(p[seen] * (np.log(p[seen]) - log_q[seen])))
     return dict(kl=kl, hist=p, haar=np.exp(log_q), edges=edges, fidelities=fid)
 
-# %% ../nbs/08_analysis.ipynb #e8b125b0
+# %% ../nbs/08_analysis.ipynb #962c5250
 def single_qubit_purities(states) -> torch.Tensor:
     """Tr(rho_k^2) of every qubit's reduced state: `(B, 2**n)` statevectors (Qiskit order) -> `(B, n)`;
     column k is qubit k."""
@@ -252,12 +252,12 @@ def single_qubit_purities(states) -> torch.Tensor:
         out.append((rho.abs() ** 2).sum(dim=(1, 2)))
     return torch.stack(out, dim=1)
 
-
+# %% ../nbs/08_analysis.ipynb #56cd51c2
 def meyer_wallach(states) -> torch.Tensor:
     "Meyer-Wallach entanglement Q = 2 (1 - mean_k Tr rho_k^2) of each state: `(B, 2**n)` -> `(B,)`, in [0, 1]."
     return 2.0 * (1.0 - single_qubit_purities(states).mean(dim=1))
 
-
+# %% ../nbs/08_analysis.ipynb #32b12d5a
 def entangling_capability(state_fn, n_params=None, n_samples=1000, seed=0,
                           param_range=(0.0, 2 * math.pi), batch_size=1000) -> dict:
     """Mean and std (ddof=1) of the Meyer-Wallach Q over `n_samples` parameter vectors uniform on
@@ -271,7 +271,7 @@ def entangling_capability(state_fn, n_params=None, n_samples=1000, seed=0,
     std = float(q.std(ddof=1)) if len(q) > 1 else float('nan')
     return dict(mean=float(q.mean()), std=std, sem=std / math.sqrt(len(q)), values=q)
 
-# %% ../nbs/08_analysis.ipynb #b9f18c61
+# %% ../nbs/08_analysis.ipynb #49b9624d
 def _as_values(values, name='values'):
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 1 or v.size == 0:
@@ -281,7 +281,7 @@ def _as_values(values, name='values'):
                          'drop or fix the failed runs first')
     return v
 
-
+# %% ../nbs/08_analysis.ipynb #4b65c6e6
 def summarize(values, confidence: float = 0.95) -> dict:
     """Mean, std (ddof=1), n, sem and the Student-t `confidence` interval (ci_low, ci_high) of `values`.
     With n = 1 the std, sem and CI are NaN."""
@@ -294,7 +294,7 @@ def summarize(values, confidence: float = 0.95) -> dict:
     half = float(stats.t.ppf((1 + confidence) / 2, n - 1)) * sem
     return dict(mean=mean, std=std, n=n, ci_low=mean - half, ci_high=mean + half, sem=sem)
 
-
+# %% ../nbs/08_analysis.ipynb #3ff805d7
 def fmt_mean_std(values, decimals: int = 1, scale: float = 1.0) -> str:
     """'mean ± std' of `values` (times `scale`, e.g. 100 for percent) with `decimals` digits,
     e.g. '97.2 ± 0.4'; a single value gives '97.2 (n=1)'."""
@@ -431,7 +431,7 @@ def log_auc(params, scores, lo: float, hi: float, n_grid: int = 200) -> float:
     grid = np.linspace(np.log10(lo), np.log10(hi), n_grid)
     return float(np.interp(grid, np.log10(x[order]), y[order]).mean())
 
-# %% ../nbs/08_analysis.ipynb #ef085362
+# %% ../nbs/08_analysis.ipynb #7ad9545e
 def _history_frame(h, key, i):
     if isinstance(h, pd.DataFrame): df = h
     elif isinstance(h, dict) and key in h and np.ndim(h[key]) == 0:
@@ -445,7 +445,7 @@ def _history_frame(h, key, i):
     epoch = df['epoch'].to_numpy() if 'epoch' in df.columns else np.arange(len(df))
     return pd.DataFrame({'epoch': epoch, 'value': pd.to_numeric(df[key]).to_numpy(dtype=np.float64), 'run': i})
 
-
+# %% ../nbs/08_analysis.ipynb #05de67dc
 def curve_band(histories: Sequence, key: str, band: str = 'std', confidence: float = 0.95) -> pd.DataFrame:
     """Per-epoch mean over runs of `histories[i][key]` with a band: DataFrame(epoch, mean, std, lo, hi, n).
 
@@ -465,14 +465,14 @@ def curve_band(histories: Sequence, key: str, band: str = 'std', confidence: flo
     else: out['lo'], out['hi'] = out['mean'] - half, out['mean'] + half
     return out[['epoch', 'mean', 'std', 'lo', 'hi', 'n']]
 
-
+# %% ../nbs/08_analysis.ipynb #3329ff9b
 def plot_band(ax, band_df: pd.DataFrame, label=None, color=None, alpha: float = 0.2, **kw):
     "Plot a `curve_band` frame on `ax`: the mean as a line, lo..hi as a shaded band. Returns the line."
     line, = ax.plot(band_df['epoch'], band_df['mean'], label=label, color=color, **kw)
     ax.fill_between(band_df['epoch'], band_df['lo'], band_df['hi'], color=line.get_color(), alpha=alpha, lw=0)
     return line
 
-# %% ../nbs/08_analysis.ipynb #1831bf95
+# %% ../nbs/08_analysis.ipynb #fc304dc4
 PALETTE = {'teacher': '#4d4d4d', 'classical': '#0173b2', 'hybrid': '#de8f05'}
 
 
@@ -486,12 +486,12 @@ def set_style(font_scale: float = 1.0) -> None:
                   rc={'savefig.bbox': 'tight', 'savefig.dpi': 150, 'pdf.fonttype': 42, 'ps.fonttype': 42,
                       'axes.spines.top': False, 'axes.spines.right': False, 'legend.frameon': False})
 
-
+# %% ../nbs/08_analysis.ipynb #f46ed064
 def _check_stem(stem):
     if not isinstance(stem, str) or not stem or os.sep in stem or '/' in stem or stem.startswith('.'):
         raise ValueError(f'stem must be a plain file name without folders or extension, got {stem!r}')
 
-
+# %% ../nbs/08_analysis.ipynb #32a11816
 def _atomic_write(path: Path, write: Callable[[str], None]) -> Path:
     "Call `write(tmp)` for a temporary file beside `path`, then rename it onto `path`."
     path = Path(path)
@@ -505,7 +505,7 @@ def _atomic_write(path: Path, write: Callable[[str], None]) -> Path:
         raise
     return path
 
-
+# %% ../nbs/08_analysis.ipynb #c1a43e89
 def save_figure(fig, stem: str, out_dir) -> list[Path]:
     "Write `fig` as `out_dir/stem.png` (150 dpi) and `out_dir/stem.pdf`, atomically; returns the paths."
     if not hasattr(fig, 'savefig'): raise TypeError(f'expected a matplotlib Figure, got {type(fig).__name__}')
@@ -515,13 +515,13 @@ def save_figure(fig, stem: str, out_dir) -> list[Path]:
             _atomic_write(out_dir / f'{stem}.pdf', lambda t: fig.savefig(t, format='pdf', bbox_inches='tight',
                                                                         metadata={'CreationDate': None}))]
 
-
+# %% ../nbs/08_analysis.ipynb #2a30ad10
 def _md_cell(v, fmt):
     if isinstance(v, (float, np.floating)):
         return 'nan' if np.isnan(v) else format(v, fmt)
     return str(v).replace('|', r'\|').replace('\n', ' ')
 
-
+# %% ../nbs/08_analysis.ipynb #cf6fc1b4
 def to_markdown(df: pd.DataFrame, floatfmt='.4g', index: bool = False) -> str:
     "A GitHub-flavoured Markdown table of `df`; `floatfmt` is a format spec or a dict column -> spec."
     if not isinstance(df, pd.DataFrame): raise TypeError(f'expected a pandas DataFrame, got {type(df).__name__}')
@@ -538,7 +538,7 @@ def to_markdown(df: pd.DataFrame, floatfmt='.4g', index: bool = False) -> str:
     lines += ['| ' + ' | '.join(r) + ' |' for r in rows]
     return '\n'.join(lines) + '\n'
 
-
+# %% ../nbs/08_analysis.ipynb #8b47a2b4
 def save_table(df: pd.DataFrame, stem: str, out_dir, floatfmt='.4g', index: bool = False) -> list[Path]:
     """Write `df` as `out_dir/stem.csv` (full precision) and `out_dir/stem.md` (floats formatted with
     `floatfmt`), atomically; returns the paths."""

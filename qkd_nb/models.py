@@ -17,12 +17,12 @@ from torch import nn
 __all__ = ['count_params', 'quantum_params', 'model_bytes', 'param_report', 'compression_ratio', 'Teacher', 'make_teacher',
            'mlp_param_count', 'ClassicalStudent', 'effective_params']
 
-# %% ../nbs/01_models.ipynb #1e3424ce
+# %% ../nbs/01_models.ipynb #6e6b5041
 def _check_module(m, what='model'):
     if not isinstance(m, nn.Module):
         raise TypeError(f"{what} must be a torch.nn.Module, got {type(m).__name__}")
 
-
+# %% ../nbs/01_models.ipynb #2a4fd986
 def _unique_params(modules: Iterable[nn.Module], trainable_only: bool = False) -> dict:
     "id -> parameter over `modules`, each shared tensor once."
     out = {}
@@ -31,27 +31,19 @@ def _unique_params(modules: Iterable[nn.Module], trainable_only: bool = False) -
             if p.requires_grad or not trainable_only: out[id(p)] = p
     return out
 
-
+# %% ../nbs/01_models.ipynb #5162035f
 def count_params(module: nn.Module, trainable_only: bool = True) -> int:
     "Number of parameters of `module` (only those with `requires_grad` if `trainable_only`), shared ones once."
     _check_module(module, 'module')
     return sum(p.numel() for p in _unique_params([module], trainable_only).values())
 
-
-def _as_modules(training_only) -> list:
-    if training_only is None: return []
-    if isinstance(training_only, nn.Module): return [training_only]
-    mods = list(training_only)
-    for m in mods: _check_module(m, 'each training_only entry')
-    return mods
-
-
+# %% ../nbs/01_models.ipynb #13ca7445
 def quantum_params(model: nn.Module) -> dict:
     "id -> parameter of every parameter of `model` inside a submodule with `is_quantum = True`."
     _check_module(model)
     return _unique_params([m for m in model.modules() if getattr(m, 'is_quantum', False) is True])
 
-
+# %% ../nbs/01_models.ipynb #be43e516
 def model_bytes(model: nn.Module, dtype: torch.dtype | None = None) -> int:
     "Bytes of the deployed model: parameters and buffers, floating ones counted at `dtype` if given."
     _check_module(model)
@@ -65,7 +57,15 @@ def model_bytes(model: nn.Module, dtype: torch.dtype | None = None) -> int:
         total += t.numel() * size
     return total
 
+# %% ../nbs/01_models.ipynb #561f6edb
+def _as_modules(training_only) -> list:
+    if training_only is None: return []
+    if isinstance(training_only, nn.Module): return [training_only]
+    mods = list(training_only)
+    for m in mods: _check_module(m, 'each training_only entry')
+    return mods
 
+# %% ../nbs/01_models.ipynb #065b528b
 def param_report(model: nn.Module, training_only=()) -> dict:
     """Parameter counts of `model` (deployed) and of the `training_only` modules (e.g. a feature-alignment
     projection). Keys: deployed (all parameters of `model`, frozen ones included), trainable, training_only
@@ -80,7 +80,7 @@ def param_report(model: nn.Module, training_only=()) -> dict:
             'training_only': n_extra, 'total': n_dep + n_extra, 'quantum': n_q, 'classical': n_dep - n_q,
             'bytes': model_bytes(model)}
 
-
+# %% ../nbs/01_models.ipynb #9a69c9ce
 def compression_ratio(teacher: nn.Module, student: nn.Module, by: str = 'params', dtype: torch.dtype | None = None) -> float:
     "Teacher size / student size, in deployed parameters (`by='params'`) or bytes (`by='bytes'`, optionally at `dtype`)."
     _check_module(teacher, 'teacher'); _check_module(student, 'student')
@@ -93,19 +93,19 @@ def compression_ratio(teacher: nn.Module, student: nn.Module, by: str = 'params'
     if s == 0: raise ValueError("the student has no parameters: the compression ratio is undefined")
     return t / s
 
-# %% ../nbs/01_models.ipynb #f69a9419
+# %% ../nbs/01_models.ipynb #46bbf390
 def _check_x(x, n_features: int, who: str):
     if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != n_features:
         got = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
         raise ValueError(f"{who} takes flat inputs (B, {n_features}); got {got} (flatten images with x.flatten(1))")
 
-
+# %% ../nbs/01_models.ipynb #2ae3e18b
 def _pos_int(v, what) -> int:
     if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
         raise ValueError(f"{what} must be a positive int, got {v!r}")
     return int(v)
 
-
+# %% ../nbs/01_models.ipynb #7d97fbb2
 class Teacher(nn.Module):
     "Large classical model: a CNN when `image_shape` is given, else an MLP. forward(x (B, D)) -> (logits, features)."
     def __init__(self, n_features: int, n_classes: int, image_shape: tuple | None = None, width: float = 1.0,
@@ -144,7 +144,7 @@ class Teacher(nn.Module):
         f = self.body(x)
         return self.head(self.dropout(f)), f
 
-
+# %% ../nbs/01_models.ipynb #83949017
 def make_teacher(splits_or_n_features, n_classes: int | None = None, image_shape: tuple | None = None,
                  width: float = 1.0, dropout: float = 0.3) -> Teacher:
     "A `Teacher` for a `DataSplits` (CNN if it has an `image_shape`, else MLP) or for explicit sizes."
@@ -157,14 +157,14 @@ def make_teacher(splits_or_n_features, n_classes: int | None = None, image_shape
         raise ValueError("make_teacher(n_features, n_classes, ...) needs n_classes (or pass a DataSplits)")
     return Teacher(s, n_classes, image_shape, width=width, dropout=dropout)
 
-# %% ../nbs/01_models.ipynb #5c18810a
-_ACTIVATIONS = {'relu': nn.ReLU, 'tanh': nn.Tanh, 'gelu': nn.GELU, 'silu': nn.SiLU}
-
-
+# %% ../nbs/01_models.ipynb #b6368d25
 def mlp_param_count(n_features: int, n_classes: int, hidden: Iterable[int], feature_dim: int | None = None) -> int:
     "Parameters of `ClassicalStudent(n_features, n_classes, hidden, feature_dim)`, from the layer sizes."
     sizes = [n_features, *hidden, *([feature_dim] if feature_dim else []), n_classes]
     return sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+# %% ../nbs/01_models.ipynb #fe3cb8bb
+_ACTIVATIONS = {'relu': nn.ReLU, 'tanh': nn.Tanh, 'gelu': nn.GELU, 'silu': nn.SiLU}
 
 
 class ClassicalStudent(nn.Module):
@@ -218,7 +218,7 @@ class ClassicalStudent(nn.Module):
                 "Change the target, depth or feature_dim, or loosen tol.")
         return cls(n_features, n_classes, hidden=(best,) * depth, feature_dim=feature_dim, activation=activation)
 
-# %% ../nbs/01_models.ipynb #a5f823ff
+# %% ../nbs/01_models.ipynb #26aaad60
 def _logit_jacobian_chunks(model: nn.Module, x: torch.Tensor, params: list, chunk: int = 128):
     "Yield row blocks of the Jacobian of `model(x)[0]` (flattened) w.r.t. `params` (one column per scalar)."
     logits = model(x)[0].reshape(-1)
@@ -229,7 +229,7 @@ def _logit_jacobian_chunks(model: nn.Module, x: torch.Tensor, params: list, chun
         yield torch.cat([(g if g is not None else torch.zeros(len(rows), *p.shape, dtype=p.dtype, device=p.device))
                          .reshape(len(rows), -1) for g, p in zip(gs, params)], 1)
 
-
+# %% ../nbs/01_models.ipynb #9e36faa8
 def effective_params(model: nn.Module, x: torch.Tensor | None = None, n_inputs: int = 64, seed: int = 0,
                      rtol: float = 1e-5, max_rank_params: int = 4096) -> dict:
     """Trainable parameters of `model` on which its logits depend, from the Jacobian at inputs `x`
