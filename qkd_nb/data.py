@@ -26,8 +26,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 # %% auto #0
 __all__ = ['DATASET_OPTIONS', 'DATASETS', 'MNIST_FILES', 'DataSplits', 'atomic_write', 'atomic_write_bytes', 'atomic_write_text',
-           'read_idx', 'write_idx', 'make_splits', 'split_dataset_spec', 'load_dataset', 'load_file', 'dataset_id',
-           'make_loaders']
+           'ensure_writable_dir', 'read_idx', 'write_idx', 'make_splits', 'split_dataset_spec', 'load_dataset',
+           'load_file', 'dataset_id', 'make_loaders']
 
 # %% ../nbs/00_data.ipynb #dfea1f45
 @dataclass(repr=False)
@@ -140,6 +140,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     "Write `text` (UTF-8) to `path` atomically with `atomic_write`; returns the path."
     return atomic_write_bytes(path, text.encode('utf-8'))
+
+# %% ../nbs/00_data.ipynb #94b28c14
+def ensure_writable_dir(d: str | os.PathLike, what: str, holds: str, why: str) -> Path:
+    """Create folder `d` and probe that a file can be written there, before any work that writes there.
+    Errors name it as `what` (e.g. 'ckpt_dir'), say it should hold `holds` and what failing means (`why`)."""
+    d = Path(d)
+    if d.exists() and not d.is_dir():
+        raise NotADirectoryError(f'{what} {d} is a file, not a folder; give a folder for {holds}')
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=d, prefix='.write-probe-'); os.close(fd); os.unlink(probe)
+    except OSError as e:
+        raise PermissionError(f'{what} {d} cannot be written ({type(e).__name__}: {e.strerror or e}); {why}') from None
+    return d
 
 # %% ../nbs/00_data.ipynb #0bf9ecc3
 _IDX_CODES = {0x08: np.dtype('u1'), 0x09: np.dtype('i1'), 0x0B: np.dtype('>i2'),

@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import atomic_write_bytes, atomic_write_text
+from .data import atomic_write_bytes, atomic_write_text, ensure_writable_dir
 
 # %% ../nbs/09_sweep.ipynb #9949cf43
 def _json_default(o):
@@ -220,14 +220,8 @@ def _check_call(fn: Callable, config: dict, seed) -> None:
 # %% ../nbs/09_sweep.ipynb #41caa081
 def _check_store(store: Path) -> None:
     "Create `store` and probe that records can be written there, before any task runs."
-    if store.exists() and not store.is_dir():
-        raise NotADirectoryError(f'sweep store {store} is a file, not a folder; give a folder for the records')
-    try:
-        store.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=store, prefix='.write-probe-'); os.close(fd); os.unlink(probe)
-    except OSError as e:
-        raise PermissionError(f'sweep store {store} cannot be written ({type(e).__name__}: {e.strerror or e}); no task '
-                              'was run, since its result could not be kept. Give a writable folder') from None
+    ensure_writable_dir(store, 'sweep store', 'the records', 'no task was run, since its result could not be '
+                        'kept. Give a writable folder')
 
 # %% ../nbs/09_sweep.ipynb #a7f07e6c
 def _frame(records: list[dict], cached: list[bool]) -> pd.DataFrame:

@@ -27,7 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
-from .data import atomic_write, dataset_id
+from .data import atomic_write, dataset_id, ensure_writable_dir
 from .losses import DistillLoss, NonFiniteInputError
 
 # %% auto #0
@@ -326,14 +326,8 @@ def _check_resume(ck, path: Path, seed: int, opt) -> None:
 # %% ../nbs/07_train.ipynb #91467b10
 def _check_ckpt_dir(d: Path) -> None:
     "Create `d` and probe that checkpoints can be written there, before any training."
-    if d.exists() and not d.is_dir():
-        raise NotADirectoryError(f'ckpt_dir {d} is a file, not a folder; give a folder for the checkpoints')
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=d, prefix='.write-probe-'); os.close(fd); os.unlink(probe)
-    except OSError as e:
-        raise PermissionError(f'ckpt_dir {d} cannot be written ({type(e).__name__}: {e.strerror or e}); checkpoints '
-                              'would fail after the first epoch. Give a writable folder, or ckpt_dir=None') from None
+    ensure_writable_dir(d, 'ckpt_dir', 'the checkpoints', 'checkpoints would fail after the first epoch. '
+                        'Give a writable folder, or ckpt_dir=None')
 
 # %% ../nbs/07_train.ipynb #150f3b7f
 def _check_batch(x: torch.Tensor, epoch: int, bi: int) -> None:
