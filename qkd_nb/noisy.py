@@ -11,7 +11,7 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import ParameterExpression
 from qiskit.quantum_info import SparsePauliOp, Operator, SuperOp
 from qiskit.transpiler import generate_preset_pass_manager
-from .simulator import UnsupportedGateError, StateTooLargeError
+from .simulator import CompiledCircuit, UnsupportedGateError, StateTooLargeError
 from .gradients import sample_expvals
 
 # %% auto #0
@@ -488,22 +488,8 @@ class _NoisyChecks:
         return torch.tensor([float(np.abs(o.coeffs).sum()) for o in self.observables], dtype=self.real_dtype,
                             device=self.device)
 
-    def _check(self, x, w):
-        dt, dev = self.real_dtype, self.device
-        x = torch.as_tensor(x, dtype=dt, device=dev)
-        if x.ndim == 1: x = x[None] if self.n_inputs else x.reshape(-1, 0)
-        if x.ndim != 2 or x.shape[1] != self.n_inputs:
-            raise ValueError(f'inputs must have shape (batch, {self.n_inputs}), got {tuple(x.shape)}')
-        if w is None:
-            if self.n_weights: raise ValueError(f'this circuit has {self.n_weights} weights: pass w')
-            w = x.new_zeros(0)
-        w = torch.as_tensor(w, dtype=dt, device=dev)
-        if w.shape[-1:] != (self.n_weights,) or w.ndim > 2:
-            raise ValueError(f'weights must have shape ({self.n_weights},) or (batch, {self.n_weights}), got {tuple(w.shape)}')
-        w = w[None] if w.ndim == 1 else w
-        if w.shape[0] != 1 and x.shape[0] not in (1, w.shape[0]):
-            raise ValueError(f'batched weights {tuple(w.shape)} do not match the input batch {x.shape[0]}')
-        return x, w
+    # inputs (B, n_in) / weights (n_w,) or (B, n_w) checked and converted exactly as the statevector simulator does
+    _check = CompiledCircuit._check
 
     def _memory_check(self, rows):
         per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
