@@ -24,7 +24,7 @@ from .data import load_dataset, make_loaders
 from .losses import ALIGN_KINDS, DistillLoss, FeatureAlign
 from .models import ClassicalStudent, effective_params, param_report
 from .quantum import HybridStudent, QuantumLayer
-from .simulator import _AngleMap
+from .simulator import AngleMap
 from .sweep import atomic_write_text, run_task
 from .train import CachedTeacher, evaluate, fit, get_teacher, seed_everything
 
@@ -163,7 +163,7 @@ class FourierFeatures(nn.Module):
             seen.add(key); rows.append(w)
         self.register_buffer('omega', torch.tensor(rows, dtype=dtype))
         self.angle_exprs = [a for _, _, a in gates]
-        self._map = _AngleMap(self.angle_exprs, list(pqc.input_params))
+        self._map = AngleMap(self.angle_exprs, list(pqc.input_params))
         self._map_t = {}    # the angle map's float64 tables per device (derived from the circuit: not state)
         bound = 1 / math.sqrt(2 * K)
         self.coef = nn.Parameter((torch.rand(n_out, 2 * K, generator=g, dtype=torch.float64) * 2 - 1).mul(bound).to(dtype))
