@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PROFILES', 'OUTPUT_SUFFIXES', 'RESERVED_OUTPUTS', 'FINAL_PREFIX', 'KERNEL_ENV', 'repo_root',
-           'default_experiments_dir', 'find_experiments', 'notebook_profiles', 'notebook_parameters',
+           'default_experiments_dir', 'find_experiments', 'code_version', 'notebook_profiles', 'notebook_parameters',
            'resolve_parameters', 'collect_outputs', 'run_notebook', 'sha256_file', 'Manifest', 'NoExperimentsError',
            'reproduce', 'main']
 
@@ -55,6 +55,24 @@ def find_experiments(path: str | os.PathLike) -> list[Path]:
     if not path.is_dir():
         raise FileNotFoundError(f'experiments directory {path} does not exist; pass --experiments-dir PATH')
     return sorted(p for p in path.glob('*.ipynb') if not p.name.startswith(('_', '.')))
+
+# %% ../nbs/10_reproduce.ipynb #e39dd86c
+def code_version() -> dict:
+    """The code a run uses: `version` (qkd_nb's), and in a git checkout `commit` (HEAD) and `dirty` (tracked
+    files differ from HEAD); `commit` and `dirty` are None without git or outside a checkout."""
+    import qkd_nb, subprocess
+    out = dict(version=qkd_nb.__version__, commit=None, dirty=None)
+    root = repo_root()
+    if root is None: return out
+    def git(*a):
+        r = subprocess.run(['git', '-C', str(root), *a], capture_output=True, text=True, timeout=30)
+        return r.stdout.strip() if r.returncode == 0 else None
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out['commit'] = git('rev-parse', 'HEAD')
+        if out['commit']:
+            status = git('status', '--porcelain', '--untracked-files=no')
+            out['dirty'] = None if status is None else bool(status)
+    return out
 
 # %% ../nbs/10_reproduce.ipynb #dcf46b33
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
@@ -229,10 +247,12 @@ class Manifest:
         lines = [f'# Reproduction manifest', '',
                  f"Last run {self.created} ({', '.join(self.ran)}): profile `{self.profile}`, dataset `{self.dataset}`, seed {self.seed}; "
                  f'executed notebooks in `{self.run_dir}`.', '',
-                 '| notebook | status | wall time (s) | outputs | error |', '|---|---|---|---|---|']
+                 '| notebook | status | wall time (s) | outputs | code | error |', '|---|---|---|---|---|---|']
         for s, n in sorted(self.notebooks.items()):
             err = (n.get('error') or '').replace('|', '\\|').replace('\n', ' ')
-            lines.append(f"| {s} | {n['status']} | {n['wall_time_s']:.1f} | {len(n.get('outputs', []))} | {err} |")
+            c = n.get('code') or {}
+            code = f"{c.get('version', '?')} `{(c.get('commit') or 'no git')[:10]}`{' (dirty)' if c.get('dirty') else ''}"
+            lines.append(f"| {s} | {n['status']} | {n['wall_time_s']:.1f} | {len(n.get('outputs', []))} | {code} | {err} |")
         lines += ['', '| file | notebook | profile | seed | parameters | sha256 |', '|---|---|---|---|---|---|']
         for o in self.outputs:
             ps = ', '.join(f'{k}={v!r}' for k, v in sorted(o['parameters'].items()) if k not in ('profile', 'seed'))
@@ -426,7 +446,8 @@ def _publish_notebook(stem, path, ps, res, figures_dir: Path, run_dir: Path, man
     else:
         published = [o['file'] for o in man.outputs if o['notebook'] == stem]
     man.notebooks[stem] = dict(notebook=_rel(path), status=status, error=error, wall_time_s=round(res['wall_time_s'], 3),
-                               executed=_rel(executed) if executed else None, parameters=ps, outputs=published)
+                               executed=_rel(executed) if executed else None, parameters=ps, outputs=published,
+                               code=code_version())
 
 # %% ../nbs/10_reproduce.ipynb #5747981f
 def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, seed, progress, elapsed) -> Manifest:
