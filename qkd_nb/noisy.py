@@ -17,7 +17,8 @@ from .gradients import sample_expvals
 # %% auto #0
 __all__ = ['superop_bits', 'apply_superop', 'instruction_error', 'readout_confusion', 'fourier_form', 'compile_noisy',
            'fuse_blocks', 'embed_superop', 'transpile_for_noise', 'active_qubits', 'restrict_observables',
-           'dress_readout', 'measurement_settings', 'sample_counts', 'joint_shot_expvals', 'NoisyCircuit']
+           'dress_readout', 'measurement_settings', 'sample_counts', 'joint_shot_expvals', 'NoisyCircuit',
+           'depolarizing_model', 'time_noisy_vs_aer']
 
 # %% ../nbs/04b_noisy.ipynb #c54a84ec
 def superop_bits(qubits: Sequence[int], n: int) -> list[int]:
@@ -562,3 +563,61 @@ class NoisyCircuit(_NoisyShots, _NoisyRun, _NoisyChecks, _NoisyTensors, torch.nn
         self.settings = measurement_settings(self.physical_observables, n)
         self.dim_state, self.dim, self.n_outputs = 2 ** n, 4 ** n, len(self.observables)
         self.to_device(device)
+
+# %% ../nbs/04b_noisy.ipynb #7d754bb2
+def _best_ms(f, repeats: int):
+    "(best wall time in ms of `repeats` calls after a warm-up call, the warm-up's result)."
+    import time
+    out, ts = f(), []
+    for _ in range(repeats):
+        t0 = time.perf_counter(); f(); ts.append(time.perf_counter() - t0)
+    return 1e3 * min(ts), out
+
+
+def depolarizing_model(p1: float = 1e-3, p2: float = 1e-2, basis=('rz', 'sx', 'x', 'cx')):
+    "A `NoiseModel` on IBM's basis gates: depolarising error `p1` after `sx`/`x`, `p2` after `cx` (`rz` is exact)."
+    from qiskit_aer.noise import NoiseModel, depolarizing_error
+    nm = NoiseModel(basis_gates=list(basis))
+    nm.add_all_qubit_quantum_error(depolarizing_error(p1, 1), [g for g in basis if g in ('sx', 'x')])
+    nm.add_all_qubit_quantum_error(depolarizing_error(p2, 2), [g for g in basis if g in ('cx', 'ecr', 'cz')])
+    return nm
+
+# %% ../nbs/04b_noisy.ipynb #e14a6970
+def time_noisy_vs_aer(n_qubits: int = 4, batches=(1, 64), fake_backends=None, noise_models=None, dtype=torch.float64,
+                      repeats: int = 2, atol: float = 1e-6, seed: int = 0):
+    """Times of the native noisy backend (forward; forward + backward) and of Aer's density-matrix `EstimatorV2`
+    (forward) on the student's circuit at `n_qubits`, per noise case and batch, with their ratios and the largest
+    |native - Aer|, which must be <= `atol`. Cases: `fake_backends` (default FakeManilaV2) and `noise_models`
+    ({name: NoiseModel}, default a depolarising model). Returns a DataFrame, one row per (case, batch)."""
+    import pandas as pd
+    from qiskit_aer import AerSimulator
+    from qiskit_aer.primitives import EstimatorV2 as AerEstimator
+    from qkd_nb.circuits import PQCConfig, build_pqc
+    if fake_backends is None:
+        from qiskit_ibm_runtime.fake_provider import FakeManilaV2; fake_backends = [FakeManilaV2()]
+    if noise_models is None: noise_models = {'depolarizing(1e-3, 1e-2)': depolarizing_model()}
+    pqc = build_pqc(PQCConfig(n_qubits=n_qubits))
+    cases = [(b.name, dict(backend=b)) for b in fake_backends] + [(k, dict(noise_model=m)) for k, m in noise_models.items()]
+    rng, rows = np.random.default_rng(seed), []
+    for name, kw in cases:
+        nc = NoisyCircuit(*pqc.layer_args(), dtype=dtype, readout=False, seed_transpiler=seed, **kw)
+        tc = nc.transpiled_circuit
+        est = AerEstimator.from_backend(AerSimulator(method='density_matrix', noise_model=nc.noise_model),
+                                        options=dict(default_precision=0.0))
+        obs = [[o if tc.layout is None else o.apply_layout(tc.layout)] for o in nc.observables]
+        pos = {p: i for i, p in enumerate(nc.input_params + nc.weight_params)}
+        for B in batches:
+            x = torch.as_tensor(rng.uniform(0, np.pi, (B, nc.n_inputs)), dtype=dtype)
+            w = torch.as_tensor(rng.uniform(0, 2 * np.pi, nc.n_weights), dtype=dtype)
+            vals = np.concatenate([x.double().numpy(), np.broadcast_to(w.double().numpy(), (B, nc.n_weights))], 1)
+            vals = vals[:, [pos[p] for p in tc.parameters]]
+            fwd, y = _best_ms(lambda: nc(x, w), repeats)
+            wr = w.clone().requires_grad_()
+            bwd = _best_ms(lambda: nc(x, wr).sum().backward(), repeats)[0]
+            aer, res = _best_ms(lambda: est.run([(tc, obs, vals)]).result(), repeats)
+            diff = float(np.abs(res[0].data.evs.T - y.double().numpy()).max())
+            if not diff <= atol: raise AssertionError(f'{name}, B={B}: native and Aer differ by {diff:.2e} > atol={atol:g}')
+            rows.append(dict(noise=name, n_qubits=n_qubits, simulated_qubits=nc.n_qubits, batch=B, dtype=str(dtype)[6:],
+                             native_fwd_ms=fwd, native_fwd_bwd_ms=bwd, aer_fwd_ms=aer, aer_over_native_fwd=aer / fwd,
+                             aer_over_native_fwd_bwd=aer / bwd, max_abs_diff=diff))
+    return pd.DataFrame(rows)
