@@ -563,8 +563,9 @@ def agreement(arrays: dict, ref: dict, peer: str) -> dict:
 
 # %% ../nbs/13_bench.ipynb #1940e909
 def run_grid(sizes, peers, threads=(1,), repeats: int = 5, time_cap_s: float = 20.0, seed: int = 0,
-             entanglement: str = 'linear', timeout_s: float | None = None, log=print) -> pd.DataFrame:
-    "Measure every (threads, B, n, peer) of `sizes` (a list of (n, B)) in fresh processes; one row each."
+             entanglement: str = 'linear', timeout_s: float | None = None, limits: dict | None = None, log=print) -> pd.DataFrame:
+    """Measure every (threads, B, n, peer) of `sizes` (a list of (n, B)) in fresh processes; one row each.
+    `limits`: peer -> the largest `B * 2**n` it runs in this grid (a profile's time budget; larger: skipped)."""
     rows, hard = [], timeout_s or 60 + 4 * time_cap_s
     with tempfile.TemporaryDirectory(prefix='qkd_bench_') as tmp:
         for th in threads:
@@ -573,9 +574,10 @@ def run_grid(sizes, peers, threads=(1,), repeats: int = 5, time_cap_s: float = 2
                 got = {}
                 for peer in peers:
                     base = dict(peer=peer, n=n, B=B, threads_asked=th or 'all')
-                    amp, cap = B * 2 ** n, PEERS[peer].max_amplitudes
-                    if any(n >= n2 and B >= B2 for n2, B2 in over[peer]) or (cap and amp > cap):
-                        rows.append(dict(base, status='skipped', runs=0, note='memory cap' if cap and amp > cap else 'time cap')); continue
+                    amp, cap, lim = B * 2 ** n, PEERS[peer].max_amplitudes, (limits or {}).get(peer)
+                    if any(n >= n2 and B >= B2 for n2, B2 in over[peer]) or (cap and amp > cap) or (lim and amp > lim):
+                        note = 'memory cap' if cap and amp > cap else 'profile cap' if lim and amp > lim else 'time cap'
+                        rows.append(dict(base, status='skipped', runs=0, note=note)); continue
                     npz = os.path.join(tmp, f'{peer}_{th}_{n}_{B}.npz')
                     res = dict(base, **measure(dict(peer=peer, n=n, B=B, seed=seed, repeats=repeats, time_cap_s=time_cap_s,
                                                     threads=th, entanglement=entanglement, out_npz=npz), hard))
@@ -754,11 +756,12 @@ def _grid(qubits, batches, extra=()): return [(n, B) for B in batches for n in q
 PROFILES = {
     'smoke': dict(sizes=_grid([3], [2]), threads=[1], repeats=3, time_cap_s=10.0, e2e=False),
     'quick': dict(sizes=_grid([2, 4, 6, 8], [1, 64]), threads=[1], repeats=3, time_cap_s=15.0, e2e=True),
-    'repro': dict(sizes=_grid([2, 4, 8, 12], [1, 64]), threads=[1], repeats=5, time_cap_s=20.0, e2e=True),
+    'repro': dict(sizes=_grid([2, 4, 8, 12], [64], [(4, 1)]), threads=[1], repeats=5, time_cap_s=10.0, e2e=True,
+                  limits={'qiskit-ml': 16, 'aer': 16, 'pyqtorch-adjoint': 2 ** 12}),
     'full': dict(sizes=_grid(range(2, 17, 2), [1, 64, 1024], [(18, 1), (20, 1)]), threads=[1, None], repeats=7,
                  time_cap_s=60.0, e2e=True),
 }
-"Benchmark profiles: sizes (n, B), thread counts (None = all cores), repeats, time cap, end-to-end epoch."
+"Benchmark profiles: sizes (n, B), thread counts (None = all cores), repeats, time cap, end-to-end epoch, per-peer `limits` (see `run_grid`)."
 
 # %% ../nbs/13_bench.ipynb #70535fdb
 def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=None, threads=None, repeats=None,
@@ -777,7 +780,7 @@ def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=N
     ran = [p for p in chosen if p not in missing]
     info = machine_info()
     log(f'benchmark profile={profile} sizes={sizes} threads={P["threads"]} peers={ran} | {info}')
-    df = run_grid(sizes, ran, P['threads'], P['repeats'], P['time_cap_s'], seed=seed, log=log)
+    df = run_grid(sizes, ran, P['threads'], P['repeats'], P['time_cap_s'], seed=seed, limits=P.get('limits'), log=log)
     e2e_df = None
     if P['e2e']:
         cp = closest_peers(df[(df.n == 4) & (df.B == 64)])

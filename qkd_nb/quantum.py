@@ -363,9 +363,12 @@ def _check_input(self: QuantumLayer, x) -> torch.Tensor:
         raise ValueError(f"expected input of shape (batch, n_in) = (batch, {self.n_inputs}), got {tuple(x.shape)}"
                          + ("; for one sample use x[None]" if x.ndim == 1 and x.shape[0] == self.n_inputs else ""))
     if x.is_complex(): raise TypeError(f"input must be real, got {x.dtype}")
-    if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
-    if not torch.isfinite(self.weight).all():
-        raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
+    with torch.no_grad():   # one synchronisation for both: a NaN or inf anywhere makes the sum non-finite
+        ok = bool(torch.isfinite(x.sum() + self.weight.sum()))   # (finite values can overflow it: then the exact checks)
+    if not ok:
+        if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
+        if not torch.isfinite(self.weight).all():
+            raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
     return x.to(self.dtype)
 
 # %% ../nbs/05_quantum.ipynb #52fac906

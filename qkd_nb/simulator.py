@@ -979,6 +979,243 @@ def _run_fast(sim, ax, aw, probabilities_only=False):
     ts = [make(ax, aw) if i in used else empty for i, make in enumerate(makers)]
     return _Program.apply(sim._psi0[:, 0], tuple(s[:5] for s in steps), *ts)[0]
 
+# %% ../nbs/03_simulator.ipynb #a38f48b0
+class _Fused(torch.autograd.Function):
+    """`x (B, n_in), w (n_w,) | (1, n_w) -> y (B, n_obs)` of a `_FusedPlan` as one autograd node. Old-style
+    (`forward(ctx, ...)`: no argument binding per call); under `torch.func` transforms the caller takes the
+    `_Program` path instead."""
+
+    @staticmethod
+    def forward(ctx, x, w, fp):
+        y, *ctx.kept = _fused_forward(fp, x, w)    # intermediate tensors only (not inputs or outputs): kept on ctx
+        ctx.fp, ctx.w_shape = fp, w.shape
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        gx, gw = _fused_backward(ctx.fp, gy, ctx.kept, *ctx.needs_input_grad[:2])
+        return gx, None if gw is None else gw.view(ctx.w_shape), None
+
+# %% ../nbs/03_simulator.ipynb #09ed1695
+def _fused_forward(fp, x, w):
+    "`y (B, n_obs)` and what `_fused_backward` needs."
+    v1 = torch.nn.functional.pad(x.to(torch.float64), (0, 1), value=1.0)      # (B, J): the inputs and a 1
+    ph = torch.addmm(fp.q0, (v1[:, :, None] * v1[:, None, :]).flatten(1), fp.Q)   # every input phase, float64
+    if fp.dtype != torch.float64: ph = torch.remainder(ph, 2 * math.pi).to(fp.dtype)
+    ex = torch.polar(fp.one, ph)
+    keep, psi, D = [], fp.psi0, fp.D
+    for kind, a, b in fp.xsteps:
+        if kind == 'phase': psi = psi * ex[:, a * D:(a + 1) * D]; keep.append(psi)
+        elif kind == 'perm': psi = psi[..., a]
+        else: psi = psi @ a
+    M, V = _fused_tail(fp, w.reshape(-1))
+    d = psi @ M
+    y = torch.view_as_real(d).square().flatten(-2) @ fp.W2
+    return y, v1.to(fp.dtype), ex, psi, d, M, V, keep
+
+# %% ../nbs/03_simulator.ipynb #c2974081
+def _fused_tail(fp, w):
+    "The input-independent rest as one matrix `M (D, D)` (`psi @ M`), and the unitaries `V` it passed through (for backward)."
+    T, D, V = fp.T0, fp.D, []
+    if fp.n_kron:
+        tab = fp.const
+        if fp.n_trig:
+            cs = torch.sin(torch.add(fp.off, w[fp.trig_w][:, None], alpha=0.5))    # (K, 2): cos, sin of half the angles
+            m = torch.view_as_complex(torch.baddbmm(fp.tm0, cs[:, None], fp.tm).view(-1, 2, 2, 2))   # (K, 2, 2), transposed
+            tab = torch.cat([m, tab])
+        K = _kron(tab[fp.fidx])                                              # (L, D, D): every layer's matrix
+    if fp.n_phase: ew = torch.polar(fp.one, torch.addmm(fp.cw, w[None], fp.Aw))    # (1, Lp D)
+    for kind, a, b in fp.tsteps:
+        if kind == 'kron': V.append(T); T = T @ K[a]
+        elif kind == 'phase': T = T * ew[:, a * D:(a + 1) * D]; V.append(T)
+        elif kind == 'perm': T = T[..., a]
+        else: T = T @ a
+    return T, V
+
+# %% ../nbs/03_simulator.ipynb #33b23397
+def _fused_backward(fp, gy, kept, need_x, need_w):
+    """`(dL/dx, dL/dw)`. Weights: `Y = V^H H V` for every unitary `V` of the tail, `H = c^H g`, `g = (dL/dd) M^H`;
+    then one gather (`fp.ridx`), a sign (`fp.rsgn`) and `fp.rsel` (rows -> weights). Inputs: back through the phases."""
+    v1, ex, c, d, M, V, keep = kept
+    gd = d * (gy @ fp.W2T)                                                      # dL/dd (complex)
+    g = gd @ M.mH
+    gx = gw = None
+    if need_w:
+        if fp.n_rows:
+            V = torch.stack(V)
+            Y = V.mH @ ((c.mH @ g) @ V)
+            gw = (Y.flatten()[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel
+        else: gw = fp.zero_w
+    if need_x:
+        D, gph, keep = fp.D, [None] * fp.n_xphase, list(keep)
+        for kind, a, b in reversed(fp.xsteps):
+            if kind == 'phase':
+                gph[a] = (g * keep.pop().conj()).imag
+                if not keep: break                       # the state before the first phase is constant
+                g = g * ex[:, a * D:(a + 1) * D].conj()
+            elif kind == 'perm': g = g[..., b]
+            else: g = g @ b
+        gx = torch.bmm((torch.cat(gph, -1) @ fp.G).view(-1, fp.J, fp.J), v1[:, :, None])[:, :-1, 0]
+    return gx, gw
+
+# %% ../nbs/03_simulator.ipynb #bee65167
+def _generator(d):
+    """For a one-angle gate `M(t) = M0 + cos(t/2) Mc + sin(t/2) Ms` (`_Dense.trig`): `_monomial_form` of
+    `G = M(t)^-1 dM/dt` if `G` is the same at every angle and a signed permutation (Pauli rotations: `-i P / 2`), else None."""
+    M0, Mc, Ms = (m.cpu().numpy().astype(complex) for m in d.trig)
+    M = lambda t: M0 + np.cos(t / 2) * Mc + np.sin(t / 2) * Ms
+    dM = lambda t: 0.5 * (np.cos(t / 2) * Ms - np.sin(t / 2) * Mc)
+    G = np.linalg.solve(M(0.37), dM(0.37))
+    if not np.allclose(M(1.91) @ G, dM(1.91), atol=1e-6): return None
+    return _monomial_form(G)
+
+# %% ../nbs/03_simulator.ipynb #554b7c3a
+class _FusedPlan:
+    "The constants of `_Fused` for one compiled circuit (built by `_fused_plan`; attributes named as `_fused_forward` uses them)."
+    def __init__(self, **kw): self.__dict__.update(kw)
+
+# %% ../nbs/03_simulator.ipynb #454d6e3b
+def _fused_xpart(sim, xpart, table, D, cd):
+    """The input part of a fused plan: `(psi0, steps, phase slices, T0)` with steps `('phase', l, _)`, `('perm', src, inv)`,
+    `('mat', R, R^H)`; permutations fold into the next matrix, constant steps at the start into `psi0`, the last into `T0`."""
+    z = sim._psi0.new_zeros(1, 0).real
+    raw, slices = [], []
+    for kind, src, inv, t, l, dep in xpart:
+        if kind == 'phase':
+            if table.Aw is not None and table.Aw[:, l * D:(l + 1) * D].any(): return None   # weights in an input phase
+            raw.append(('phase', len(slices), None)); slices.append(l)
+            if src is not None: raw.append(('perm', src, inv))
+        elif kind == 'perm': raw.append(('perm', src, inv))
+        elif dep == 'c':
+            R = sim._plan[1][t](z, z)
+            raw.append(('mat', _kron(R)[0, l] if kind == 'kron' else R, None))
+        else: return None
+    psi0, steps = sim._psi0[:, 0], []
+    for s in raw:
+        if s[0] == 'mat' and steps and steps[-1][0] in ('perm', 'mat'):
+            p = steps.pop()
+            s = ('mat', s[1][p[2]] if p[0] == 'perm' else p[1] @ s[1], None)
+        steps.append(s)
+    while steps and steps[0][0] != 'phase':
+        s = steps.pop(0); psi0 = psi0[..., s[1]] if s[0] == 'perm' else psi0 @ s[1]
+    T0 = torch.eye(D, dtype=cd, device=sim.device)
+    if steps and steps[-1][0] == 'perm': T0 = T0[steps.pop()[2]]
+    elif steps and steps[-1][0] == 'mat': T0 = steps.pop()[1]
+    return psi0, [('mat', s[1], s[1].mH.contiguous()) if s[0] == 'mat' else s for s in steps], slices, T0
+
+# %% ../nbs/03_simulator.ipynb #d257be1e
+def _fused_tail_steps(sim, tail):
+    """The tail's steps `('kron', k, _)`, `('phase', l, _)`, `('perm', src, inv)`, `('mat', R, R^H)`, its layers (per qubit,
+    most significant first: `('t', k)` rotation k, `('c', i)` constant i, `('e', 0)` identity), rotations
+    `(slot, trig, generator)`, constant matrices (transposed) and phase slices; None if a gate does not fit."""
+    z = sim._psi0.new_zeros(1, 0).real
+    steps, layers, trig, consts, pslices, stacks = [], [], [], [], [], {}
+    for kind, src, inv, t, l, dep in tail:
+        if kind == 'kron':
+            ls = sim._plan[1][t].__self__                      # the block's _LayerStack: its gates in group order
+            if t not in stacks:
+                ents = []
+                for js, gk, d0, cols in ls.merged.groups:
+                    if gk == 'const':
+                        ents += [('c', len(consts) + i) for i in range(len(js))]; consts += list(d0[0].mT)
+                    elif gk == 'trig' and cols[0][0] == 'w' and (gen := _generator(d0)) is not None:
+                        sl = cols[0][1]
+                        for s in (range(sim._wmap.n_slots)[sl] if isinstance(sl, slice) else sl.tolist()):
+                            ents.append(('t', len(trig))); trig.append((s, d0.trig, gen))
+                    else: return None
+                stacks[t] = ents
+            layers.append([stacks[t][i] if i < len(stacks[t]) else ('e', 0) for i in ls.idx[l].tolist()])
+            steps.append(('kron', len(layers) - 1, None))
+        elif kind == 'phase':
+            steps.append(('phase', len(pslices), None)); pslices.append(l)
+            if src is not None: steps.append(('perm', src, inv))
+        elif kind == 'perm': steps.append(('perm', src, inv))
+        elif dep == 'c':
+            R = sim._plan[1][t](z, z); steps.append(('mat', R, R.mH.contiguous()))
+        else: return None
+    return steps, layers, trig, consts, pslices
+
+# %% ../nbs/03_simulator.ipynb #7f383bda
+def _fused_tail_tables(sim, tail, table, D, cd):
+    "The tensors `_fused_tail` and `_fused_backward` need for the tail (see `_fused_tail_steps`), or None."
+    parts = _fused_tail_steps(sim, tail)
+    if parts is None: return None
+    steps, layers, trig, consts, pslices = parts
+    n, S, Lp, dt, dev = sim.n_qubits, sim._wmap.n_slots, len(pslices), sim.real_dtype, sim.device
+    vpos = {(s[0][0], s[1]): i for i, s in enumerate(s for s in steps if s[0] in ('kron', 'phase'))}   # index in V
+    Aw, cw = torch.zeros(S, Lp * D, dtype=dt), torch.zeros(1, Lp * D, dtype=dt)
+    for j, l in enumerate(pslices):
+        if table.Aw is not None: Aw[:, j * D:(j + 1) * D] = table.Aw[:, l * D:(l + 1) * D].cpu()
+        cw[:, j * D:(j + 1) * D] = table.c[:, l * D:(l + 1) * D].cpu()
+    prow = [(s, j) for j in range(Lp) for s in range(S) if Aw[s, j * D:(j + 1) * D].any()]
+    rows = [tr[0] for tr in trig] + [s for s, _ in prow]          # one gradient row per angle slot
+    K, C, R, j, DD = len(trig), len(consts), len(rows), np.arange(D), D * D
+    fidx = torch.tensor([[e[1] if e[0] == 't' else K + (e[1] if e[0] == 'c' else C) for e in ents] for ents in layers],
+                        dtype=torch.long).reshape(len(layers), n)
+    ridx, rsgn = torch.zeros(R, D, dtype=torch.long), torch.zeros(R, D, dtype=cd)
+    for k, ents in enumerate(layers):
+        for p, e in enumerate(ents):
+            if e[0] != 't': continue
+            q, (src, ph) = n - 1 - p, trig[e[1]][2]
+            bq = (j >> q) & 1
+            ridx[e[1]] = torch.as_tensor(vpos[('k', k)] * DD + ((j & ~(1 << q)) | (src[bq] << q)) * D + j)
+            rsgn[e[1]] = torch.as_tensor(ph[bq])
+    for r, (s, jl) in enumerate(prow):
+        ridx[K + r] = torch.as_tensor(vpos[('p', jl)] * DD + j * D + j)
+        rsgn[K + r] = 1j * Aw[s, jl * D:(jl + 1) * D]
+    tm, tm0 = torch.zeros(K, 2, 2, 2, 2, dtype=dt), torch.zeros(K, 1, 2, 2, 2, dtype=dt)   # (gate, cos|sin, 2, 2, re|im)
+    for k, (s, (M0, Mc, Ms), _) in enumerate(trig):
+        vr = lambda M: torch.view_as_real(M.mT.to(cd).cpu())
+        tm[k, 0], tm[k, 1], tm0[k, 0] = vr(Mc), vr(Ms), vr(M0)
+    sel = sim._wmap.select                                          # the angles are weights: aw[s] = w[sel[s]]
+    sel = range(sim.n_weights)[sel] if isinstance(sel, slice) else sel.tolist()
+    selm = torch.zeros(S, sim.n_weights, dtype=dt)
+    selm[torch.arange(S), torch.as_tensor(list(sel), dtype=torch.long)] = 1
+    rsel = torch.zeros(R, S, dtype=dt)
+    rsel[torch.arange(R), torch.as_tensor(rows, dtype=torch.long)] = 1
+    const = torch.stack([c.to(cd).cpu() for c in consts] + [torch.eye(2, dtype=cd)])
+    to = lambda t: t.to(dev)
+    return dict(tsteps=steps, n_kron=len(layers), n_trig=K, n_phase=Lp, n_rows=R,
+                trig_w=to(torch.tensor([sel[tr[0]] for tr in trig], dtype=torch.long)),
+                off=to(torch.tensor([math.pi / 2, 0.0], dtype=dt)), tm=to(tm.reshape(K, 2, 8)), tm0=to(tm0.reshape(K, 1, 8)),
+                const=to(const), fidx=to(fidx), ridx=to(ridx), rsgn=to(rsgn), Aw=to(selm.T @ Aw), cw=to(cw),
+                rsel=to(rsel @ selm), zero_w=to(torch.zeros(sim.n_weights, dtype=dt)))
+
+# %% ../nbs/03_simulator.ipynb #9575f6f0
+def _fused_plan(sim):
+    """A `_FusedPlan` when the circuit has the fused form (after constant gates, input phases and constant gates, then
+    input-independent gates; diagonal observables; angles that are weights or polynomials of degree <= 2 of inputs), else None."""
+    if sim._plan is None or sim._x_uses_w or sim._xmap.fallback or sim._xmap.deg > 2 or not sim.n_inputs: return None
+    if sim._wmap.select is None or len(sim._obs_t) != 1 or sim._obs_t[0][0] is not None: return None
+    steps, makers = sim._plan
+    table, D, dt, dev = makers[0], sim.dim, sim.real_dtype, sim.device
+    cd = _complex_of(dt)
+    k = len(steps)
+    while k and steps[k - 1][0] in ('phase', 'perm'): k -= 1      # trailing phases do not change |psi|^2
+    xs = [i for i, s in enumerate(steps[:k]) if s[5] == 'x']
+    if not xs or table is None: return None
+    xp = _fused_xpart(sim, steps[:xs[-1] + 1], table, D, cd)
+    tt = _fused_tail_tables(sim, steps[xs[-1] + 1:k], table, D, cd)
+    if xp is None or tt is None: return None
+    psi0, xsteps, slices, T0 = xp
+    idx = torch.arange(D, device=dev)                               # trailing permutations fold into the readout
+    for s in steps[k:]:
+        if s[1] is not None: idx = idx[s[1]]
+    W = sim._obs_t[0][1]
+    Wp = torch.empty_like(W); Wp[idx] = W
+    # the input phases as a quadratic form of v = (x, 1): ph = flatten(v v^T) @ Q + q0
+    xt, J = sim._xt, sim.n_inputs + 1
+    Ax = torch.cat([table.Ax[:, l * D:(l + 1) * D] for l in slices], 1).double() if table.Ax is not None else \
+        torch.zeros(sim._xmap.n_slots, len(slices) * D, dtype=torch.float64, device=dev)
+    ij = xt['idx'] if xt['idx'].shape[1] == 2 else torch.cat([xt['idx'], torch.full_like(xt['idx'], J - 1)], 1)
+    Q = torch.zeros(J * J, Ax.shape[1], dtype=torch.float64, device=dev).index_add_(0, ij[:, 0] * J + ij[:, 1], xt['C'] @ Ax)
+    q0 = xt['c0'] @ Ax + torch.cat([table.c[:, l * D:(l + 1) * D] for l in slices], 1).double()
+    Q3 = Q.view(J, J, -1)
+    G = (Q3 + Q3.transpose(0, 1)).reshape(J * J, -1).T.to(dt).contiguous()
+    return _FusedPlan(dtype=dt, D=D, J=J, psi0=psi0, xsteps=xsteps, n_xphase=len(slices), T0=T0, Q=Q, q0=q0, G=G,
+                      one=torch.ones(1, 1, dtype=dt, device=dev), W2=Wp.repeat_interleave(2, 0).contiguous(),
+                      W2T=(2 * Wp.T).contiguous(), **tt)
+
 # %% ../nbs/03_simulator.ipynb #f53cbbf8
 def _pauli_terms(obs, n):
     "Observable -> list of (xmask, zmask, complex factor) with P|b> = factor * (-1)^popcount(b & z) |b ^ x>."
@@ -1085,6 +1322,7 @@ def to_device(self: CompiledCircuit, device=None, dtype=None):
         else:
             xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
             self._obs_t.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
+    self._fused = _fused_plan(self)      # the one-node path, where the circuit has its form
     return self
 
 # %% ../nbs/03_simulator.ipynb #382d1c63
@@ -1203,6 +1441,12 @@ def observable_scales(self: CompiledCircuit):
 # %% ../nbs/03_simulator.ipynb #3b9259a9
 @patch
 def forward(self: CompiledCircuit, x, w=None):
+    if self._fused is not None and not torch._C._are_functorch_transforms_active():   # (torch.func: the _Program path)
+        x, w1 = self._check(x, w)
+        if w1.shape[0] == 1:                     # shared weights (per-row weights: the paths below)
+            self._memory_check(x.shape[0])
+            plain = isinstance(w, torch.Tensor) and w.ndim == 1 and w.dtype == w1.dtype and w.device == w1.device
+            return _Fused.apply(x, w if plain else w1, self._fused)
     ax, aw = self.angles(x, w)
     if self._plan is not None and len(self._obs_t) == 1 and self._obs_t[0][0] is None:   # small, diagonal observables
         B = max(ax.shape[0], aw.shape[0])
