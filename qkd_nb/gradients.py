@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['ESTIMATORS', 'shift_rule', 'sample_expvals', 'GradientEstimator', 'Backprop', 'Adjoint', 'ParamShift', 'LinComb',
-           'FiniteDiff', 'SPSA', 'get_estimator']
+           'FiniteDiff', 'SPSA', 'SPSAWeights', 'get_estimator']
 
 # %% ../nbs/04_gradients.ipynb #e7a597d5
 import math
@@ -210,13 +210,13 @@ class _SlotEstimator(GradientEstimator):
     def variants(self, spectrum):  # [(shift, coefficient)] per slot
         raise NotImplementedError
 
-    def _slot_derivs(self, sim, ax, aw):
-        "dE/d(angle) for every slot: x-slots (B, Sx, n_obs) and w-slots (B, Sw, n_obs)."
+    def _slot_derivs(self, sim, ax, aw, kinds=('x', 'w')):
+        "dE/d(angle) for every slot of `kinds`: x-slots (B, Sx, n_obs) and w-slots (B, Sw, n_obs) (others zero)."
         spectra = _slot_spectra(sim)
         B = max(ax.shape[0], aw.shape[0])
         ax = ax.expand(B, -1)
         D = {'x': ax.new_zeros(B, ax.shape[1], sim.n_outputs), 'w': ax.new_zeros(B, aw.shape[1], sim.n_outputs)}
-        jobs = [(sp, s, shift, c) for (sp, s), eig in sorted(spectra.items()) for shift, c in self.variants(eig)]
+        jobs = [(sp, s, shift, c) for (sp, s), eig in sorted(spectra.items()) if sp in kinds for shift, c in self.variants(eig)]
         per = max(1, self.max_rows // max(B * sim.dim // 64, 1))
         for i in range(0, len(jobs), per):
             chunk = jobs[i:i + per]
@@ -333,8 +333,26 @@ class SPSA(GradientEstimator):
         G = (s[..., None] * d).mean(0)                                    # (B, nx + nw)
         return G[:, :nx], G[:, nx:].sum(0)
 
+# %% ../nbs/04_gradients.ipynb #003abb82
+class SPSAWeights(SPSA, ParamShift):
+    "SPSA over the weights only (perturbation `c`, `resamples` directions); the inputs' gradient by parameter shift."
+    name = 'spsa_weights'
+
+    def vjp(self, sim, x, w, gy):
+        B, nx, nw, K = x.shape[0], x.shape[1], w.shape[-1], self.resamples
+        gy = gy.to(x.dtype)
+        ax, aw = sim.angles(x, w)
+        dx, _ = self._slot_derivs(sim, ax, aw, kinds=('x',))
+        gx, _ = _chain(sim, x, w, torch.einsum('bso,bo->bs', dx, gy), torch.zeros_like(aw))
+        d = (torch.randint(0, 2, (K, B, nw), generator=self.generator(x.device), device=x.device) * 2 - 1).to(x.dtype)
+        X = x[None].expand(K, B, nx).reshape(-1, nx)
+        W = torch.cat([(w + self.c * d).reshape(-1, nw), (w - self.c * d).reshape(-1, nw)])
+        Y = self.evaluate(sim, torch.cat([X, X]), W).reshape(2, K, B, -1)
+        s = torch.einsum('kbo,bo->kb', (Y[0] - Y[1]) / (2 * self.c), gy.to(Y.dtype))
+        return gx, (s[..., None] * d).mean(0).sum(0)
+
 # %% ../nbs/04_gradients.ipynb #56b58c92
-ESTIMATORS = {c.name: c for c in (Backprop, Adjoint, ParamShift, LinComb, FiniteDiff, SPSA)}
+ESTIMATORS = {c.name: c for c in (Backprop, Adjoint, ParamShift, LinComb, FiniteDiff, SPSA, SPSAWeights)}
 
 
 def get_estimator(name='backprop', shots=None, seed=0, **options) -> GradientEstimator:

@@ -29,11 +29,12 @@ from .sweep import atomic_write_text, run_task
 from .train import CachedTeacher, evaluate, fit, get_teacher, seed_everything
 
 # %% auto #0
-__all__ = ['VERDICTS', 'FAMILIES', 'CIRCUIT_FAMILIES', 'METHODS', 'SPEC_DEFAULTS', 'TUNE_SPACE', 'to_plain', 'write_json',
-           'claim_entry', 'verdict_from_parts', 'noninferiority_verdict', 'combine_verdicts', 'LogitScale',
-           'EncoderHeadStudent', 'LinearStudent', 'FourierFeatures', 'classical_twin', 'run_spec', 'build_student',
-           'teacher_for', 'teacher_run', 'stability_measures', 'train_run', 'tune_params', 'tune_run', 'tuning_table',
-           'tuned_specs', 'ladder_table', 'ladder_comparisons']
+__all__ = ['VERDICTS', 'FAMILIES', 'CIRCUIT_FAMILIES', 'METHODS', 'ESTIMATOR_DEFAULTS', 'SPEC_GRADIENTS', 'SPEC_DEFAULTS',
+           'TUNE_SPACE', 'to_plain', 'write_json', 'claim_entry', 'verdict_from_parts', 'noninferiority_verdict',
+           'combine_verdicts', 'LogitScale', 'EncoderHeadStudent', 'LinearStudent', 'FourierFeatures', 'classical_twin',
+           'run_spec', 'build_student', 'teacher_for', 'teacher_run', 'stability_measures', 'ideal_twin',
+           'hardware_record', 'train_run', 'tune_params', 'tune_run', 'tuning_table', 'tuned_specs', 'ladder_table',
+           'ladder_comparisons']
 
 # %% ../nbs/11_protocol.ipynb #8d4b8bea
 def to_plain(v):
@@ -212,6 +213,51 @@ def classical_twin(target: int, n_features: int, n_classes: int, feature_dim: in
                      f'within {tol:.0%}; change the budget (n_qubits, ansatz_reps) or use another family')
 
 # %% ../nbs/11_protocol.ipynb #77a05cdc
+ESTIMATOR_DEFAULTS = dict(gradient='backprop', shots=None, spsa_c=0.05, spsa_directions=1, fd_epsilon=1e-3, noise=None)
+"The optional fields of a run spec (the circuit's gradient estimator, shots, noise) and their defaults."
+SPEC_GRADIENTS = ('backprop', 'adjoint', 'param_shift', 'lin_comb', 'finite_diff', 'spsa', 'spsa_weights')
+"The gradient estimators a run spec can name (`qkd_nb.gradients.ESTIMATORS`)."
+
+
+def _fake_device(name: str):
+    "The fake IBM device called `name` (`qiskit_ibm_runtime.fake_provider`), a new instance."
+    import qiskit_ibm_runtime.fake_provider as fp
+    cls = getattr(fp, name, None) if isinstance(name, str) and name.startswith('Fake') else None
+    if cls is None: raise ValueError(f"noise must be None or the name of a fake device in qiskit_ibm_runtime.fake_provider "
+                                     f"(e.g. 'FakeManilaV2'), got {name!r}")
+    return cls()
+
+
+def _estimator_fields(s: dict) -> dict:
+    "Check and canonicalise `s`'s estimator fields in place: dropped when all at their defaults (see above)."
+    if s['gradient'] not in SPEC_GRADIENTS: raise ValueError(f"gradient must be one of {SPEC_GRADIENTS}, got {s['gradient']!r}")
+    _int(s, 'shots', 1, none=True)
+    if s['noise'] is not None: _fake_device(s['noise'])
+    if (s['gradient'], s['shots'], s['noise']) == ('backprop', None, None):
+        for k in ESTIMATOR_DEFAULTS: del s[k]
+        return s
+    if s['family'] not in CIRCUIT_FAMILIES:
+        raise ValueError(f"gradient, shots and noise apply to the circuit families {CIRCUIT_FAMILIES}, not {s['family']!r}; "
+                         "leave them at their defaults")
+    if s['noise'] is not None and s['gradient'] in ('adjoint', 'lin_comb'):
+        raise ValueError(f"gradient {s['gradient']!r} needs pure states; with noise use 'backprop', 'param_shift', "
+                         "'finite_diff', 'spsa' or 'spsa_weights'")
+    if s['gradient'] in ('spsa', 'spsa_weights'): _num(s, 'spsa_c'); _int(s, 'spsa_directions')
+    else: s['spsa_c'] = s['spsa_directions'] = None
+    if s['gradient'] == 'finite_diff': _num(s, 'fd_epsilon')
+    else: s['fd_epsilon'] = None
+    return s
+
+
+def _layer_kwargs(s: dict) -> dict:
+    "The `QuantumLayer` keywords of a canonical spec's estimator fields ({} without them)."
+    if 'gradient' not in s: return {}
+    opts = (dict(c=s['spsa_c'], resamples=s['spsa_directions']) if s['spsa_c'] is not None else
+            dict(epsilon=s['fd_epsilon']) if s['fd_epsilon'] is not None else None)
+    return dict(gradient=s['gradient'], shots=s['shots'], gradient_options=opts,
+                fake_backend=_fake_device(s['noise']) if s['noise'] else None)
+
+# %% ../nbs/11_protocol.ipynb #2d4d497e
 SPEC_DEFAULTS = dict(dataset='digits', split=0, max_train=None, family='hybrid', n_qubits=4, fm_reps=2, ansatz_reps=2,
                      n_frequencies=None, output_scale=False, method='CE', T=2.0, alpha=0.5, beta=0.1, align_kind='mse',
                      lr=0.01, q_lr=0.1, weight_decay=0.0, epochs=40, patience=10, batch_size=64, teacher_epochs=30)
@@ -237,9 +283,10 @@ def _num(spec, k, lo=0.0, hi=math.inf, strict=True):
 
 def run_spec(**fields) -> dict:
     "A validated, canonical run spec: `SPEC_DEFAULTS` updated by `fields`, unused fields set to None."
-    unknown = set(fields) - set(SPEC_DEFAULTS)
-    if unknown: raise ValueError(f'unknown spec field(s) {sorted(unknown)}; valid fields: {list(SPEC_DEFAULTS)}')
-    s = {**SPEC_DEFAULTS, **fields}
+    unknown = set(fields) - set(SPEC_DEFAULTS) - set(ESTIMATOR_DEFAULTS)
+    if unknown: raise ValueError(f'unknown spec field(s) {sorted(unknown)}; valid fields: '
+                                 f'{list(SPEC_DEFAULTS) + list(ESTIMATOR_DEFAULTS)}')
+    s = {**SPEC_DEFAULTS, **ESTIMATOR_DEFAULTS, **fields}
     if not isinstance(s['dataset'], str) or not s['dataset']: raise ValueError(f"dataset must be a name, got {s['dataset']!r}")
     if s['family'] not in FAMILIES: raise ValueError(f"family must be one of {list(FAMILIES)}, got {s['family']!r}")
     if s['method'] not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {s['method']!r}")
@@ -263,9 +310,9 @@ def run_spec(**fields) -> dict:
         else:
             _num(s, 'beta')
             if s['align_kind'] not in ALIGN_KINDS: raise ValueError(f"align_kind must be one of {ALIGN_KINDS}, got {s['align_kind']!r}")
-    return s
+    return _estimator_fields(s)
 
-# %% ../nbs/11_protocol.ipynb #f5d1d934
+# %% ../nbs/11_protocol.ipynb #9482b03e
 def build_student(spec: dict, seed: int = 0, n_features: int | None = None, n_classes: int | None = None) -> nn.Module:
     """The student of `spec` (see `run_spec`) initialised from `seed`, for `n_features` inputs and `n_classes`
     classes (default: those of `spec['dataset']`). Every family but `linear` has the hybrid's encoder and head."""
@@ -278,11 +325,11 @@ def build_student(spec: dict, seed: int = 0, n_features: int | None = None, n_cl
     else:
         cfg = PQCConfig(n_qubits=s['n_qubits'], fm_reps=s['fm_reps'], ansatz_reps=s['ansatz_reps'])
         if fam in CIRCUIT_FAMILIES or fam.startswith('classical_'):
-            model = HybridStudent(n_features, n_classes, pqc_cfg=cfg, seed=seed)
+            model = HybridStudent(n_features, n_classes, pqc_cfg=cfg, seed=seed, **_layer_kwargs(s))
         if fam == 'frozen_circuit': model.quantum.weight.requires_grad_(False)
         elif fam == 'no_entanglement':
             model.pqc = strip_entanglers(model.pqc)
-            model.quantum = QuantumLayer(*model.pqc.layer_args(), seed=seed, dtype=model.dtype)
+            model.quantum = QuantumLayer(*model.pqc.layer_args(), seed=seed, dtype=model.dtype, **_layer_kwargs(s))
         elif fam.startswith('classical_'):
             target = param_report(model)['deployed']
             model = classical_twin(target, n_features, n_classes, cfg.n_qubits, fam.split('_', 1)[1], seed)
@@ -319,6 +366,28 @@ def stability_measures(hist, frac: float = 0.5) -> dict:
                 grad_cv=float(np.std(gn, ddof=1) / np.mean(gn)))
 
 # %% ../nbs/11_protocol.ipynb #6261db2b
+def ideal_twin(s: dict, model: nn.Module) -> nn.Module:
+    """`model` (of canonical spec `s`) with its weights on the exact, noiseless simulator (backprop, no shots, no
+    device): `model` itself when `s` has no estimator fields. What the exact metrics of a run are measured on."""
+    if 'gradient' not in s: return model
+    clean = build_student({**s, 'gradient': 'backprop', 'shots': None, 'noise': None}, model.seed, model.n_features,
+                          model.n_classes)
+    with torch.no_grad():
+        for (a, p), (b, q) in zip(model.named_parameters(), clean.named_parameters(), strict=True):
+            if a != b: raise RuntimeError(f'parameter {a!r} of the trained model has no twin ({b!r}) in the ideal one')
+            q.copy_(p)
+    return clean
+
+
+def hardware_record(s: dict, ideal: nn.Module, test_dl, circuit_evals: int) -> dict:
+    """Shot and noise numbers of a trained run of canonical spec `s`: shot_budget (training circuit evaluations x
+    shots; None when exact) and, with shots or a device, test_acc_ideal (its `ideal_twin`'s test accuracy)."""
+    shots = s.get('shots')
+    out = dict(shot_budget=None if shots is None else int(circuit_evals) * int(shots))
+    if shots is None and s.get('noise') is None: return out
+    return {**out, 'test_acc_ideal': evaluate(ideal, test_dl)['acc']}
+
+# %% ../nbs/11_protocol.ipynb #51eb4679
 def _method_weights(s):
     return (0.0, 0.0) if s['method'] == 'CE' else (s['alpha'], 0.0) if s['method'] == 'KD' else (s['alpha'], s['beta'])
 
@@ -348,8 +417,10 @@ def train_run(seed: int = 0, **spec) -> dict:
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     te, va = evaluate(model, test_dl), evaluate(model, val_dl)
     df = hist.to_frame()
+    ideal = ideal_twin(s, model)                                 # exact copy: effective params, ideal accuracy
+    hw = hardware_record(s, ideal, test_dl, int(df['circuit_evals'].sum()))
     rep = param_report(model, training_only=[align] if align is not None else ())
-    eff = effective_params(model, splits.X_train[:128])           # dead units: never active on training rows
+    eff = effective_params(ideal, splits.X_train[:128])           # dead units: never active on training rows
     return to_plain(dict(
         test_acc=te['acc'], test_f1=te['f1'], val_acc=va['acc'], val_f1=va['f1'], best_epoch=hist.best_epoch,
         epochs_run=len(hist), stop_reason=hist.stop_reason, n_train=len(splits.y_train), n_test=len(splits.y_test),
@@ -358,12 +429,13 @@ def train_run(seed: int = 0, **spec) -> dict:
         training_only=rep['training_only'], bytes=rep['bytes'], circuit_evals=int(df['circuit_evals'].sum()),
         epoch_time_s=float(df['epoch_time_s'].mean()), train_time_s=wall, train_cpu_s=cpu,
         **stability_measures(hist), val_acc_curve=df['val_acc'].tolist(), loss_curve=df['loss'].tolist(),
-        teacher_test_acc=tm.get('test_acc'), teacher_params=tm.get('n_params')))
+        teacher_test_acc=tm.get('test_acc'), teacher_params=tm.get('n_params'), **hw))
 
 # %% ../nbs/11_protocol.ipynb #553b7946
 TUNE_SPACE = {'lr': (1e-3, 0.1, True), 'q_lr': (0.01, 0.5, True), 'T': (1.0, 8.0, True), 'alpha': (0.1, 0.9, False),
-              'beta': (0.01, 1.0, True), 'output_scale': (False, True, None)}
-"Search ranges `(low, high, log)` of the tuned fields (`output_scale`: a choice between the two values)."
+              'beta': (0.01, 1.0, True), 'output_scale': (False, True, None),
+              'spsa_c': (0.01, 0.5, True), 'spsa_directions': (1, 8, True), 'fd_epsilon': (1e-3, 0.3, True)}
+"Search ranges `(low, high, log)` of the tuned fields (`output_scale`: a choice between the two values; int bounds: ints)."
 
 
 def tune_params(spec: dict) -> list[str]:
@@ -372,12 +444,15 @@ def tune_params(spec: dict) -> list[str]:
     names = ['lr'] + (['q_lr'] if s['q_lr'] is not None else [])
     if s['method'] != 'CE': names += ['T', 'alpha']
     if s['method'] == 'KD+align': names += ['beta']
-    return names + (['output_scale'] if s['family'] in CIRCUIT_FAMILIES else [])
+    names += ['output_scale'] if s['family'] in CIRCUIT_FAMILIES else []
+    if s.get('spsa_c') is not None: names += ['spsa_c', 'spsa_directions']
+    return names + (['fd_epsilon'] if s.get('fd_epsilon') is not None else [])
 
 # %% ../nbs/11_protocol.ipynb #6192d2f8
 def _suggest(trial, name):
     lo, hi, log = TUNE_SPACE[name]
     if log is None: return bool(trial.suggest_categorical(name, [lo, hi]))
+    if isinstance(lo, int) and isinstance(hi, int): return int(trial.suggest_int(name, lo, hi, log=log))
     return float(f'{trial.suggest_float(name, lo, hi, log=log):.3g}')
 
 
@@ -406,7 +481,7 @@ def tune_run(seed: int = 0, n_trials: int = 8, store: str = 'sweeps/tuning', **s
 
 # %% ../nbs/11_protocol.ipynb #83c91a9a
 _INT_FIELDS = ('split', 'max_train', 'n_qubits', 'fm_reps', 'ansatz_reps', 'n_frequencies', 'epochs', 'patience',
-               'batch_size', 'teacher_epochs')
+               'batch_size', 'teacher_epochs', 'shots', 'spsa_directions')
 
 
 def _from_frame(k, v):
@@ -418,7 +493,7 @@ def _from_frame(k, v):
 
 def _row_spec(r) -> dict:
     "The run spec of one row of a sweep frame (its config columns)."
-    base = {k: _from_frame(k, r[k]) for k in SPEC_DEFAULTS if k in r.index}
+    base = {k: _from_frame(k, r[k]) for k in {**SPEC_DEFAULTS, **ESTIMATOR_DEFAULTS} if k in r.index}
     return run_spec(**{k: v for k, v in base.items() if v is not None})
 
 
@@ -428,7 +503,8 @@ def tuning_table(frame: pd.DataFrame) -> pd.DataFrame:
     for _, r in frame.iterrows():
         s = _row_spec(r)
         rows.append(dict(family=s['family'], method=s['method'], n_trials=r['n_trials'], best_val_acc=r['best_val_acc'],
-                         best_trial=r['best_trial'], **{k: r['best'].get(k) for k in TUNE_SPACE}))
+                         best_trial=r['best_trial'], **{k: s.get(k) for k in ('gradient', 'shots', 'noise') if k in s},
+                         **{k: r['best'].get(k) for k in TUNE_SPACE if k in r['best'] or k not in ESTIMATOR_DEFAULTS}))
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_protocol.ipynb #df15214c

@@ -21,7 +21,7 @@ __all__ = ['ce_step', 'SavedBytes', 'saved_for_backward_bytes', 'native_step_tim
            'fisher_information', 'per_draw_eff_dim', 'eff_dim', 'kd_fit', 'mcnemar_p', 'aer_eval', 'parse_config',
            'estimator_student', 'gradient_problem', 'gradient_agreement', 'estimator_quality', 'quality_summary',
            'cell', 'quality_at', 'estimator_step_cost', 'TeacherAs', 'estimator_run', 'to_target', 'runs_mean_std',
-           'groups_differ', 'Laps']
+           'groups_differ', 'Laps', 'run_label', 'paired_table', 'pairwise_holm']
 
 # %% ../nbs/14_studies.ipynb #34addd09
 def ce_step(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> Callable[[], None]:
@@ -412,3 +412,39 @@ class Laps:
         return dt
     @property
     def total(self) -> float: return time.perf_counter() - self.t0
+
+# %% ../nbs/14_studies.ipynb #593aca87
+def run_label(r) -> str:
+    "The configuration of a sweep row (or spec) `r`: gradient, '@shots' when sampled, ' on DEVICE' when noisy."
+    def get(k):
+        v = r.get(k) if hasattr(r, 'get') else None
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+    g, shots, noise = get('gradient') or 'backprop', get('shots'), get('noise')
+    return g + ('' if shots is None else f'@{int(shots)}') + ('' if noise is None else f' on {noise}')
+
+# %% ../nbs/14_studies.ipynb #2a73c0f9
+def paired_table(runs: pd.DataFrame, by: str, value: str = 'test_acc', keys=('split', 'seed')) -> pd.DataFrame:
+    "`value` per block `keys` (rows) and configuration `by` (columns), only blocks where every configuration ran."
+    missing = [c for c in [by, value, *keys] if c not in runs.columns]
+    if missing: raise ValueError(f'runs has no column(s) {missing}; it has {list(runs.columns)}')
+    if runs.duplicated([*keys, by]).any(): raise ValueError(f'several runs share the same {[*keys, by]}: filter the runs first')
+    return runs.pivot(index=list(keys), columns=by, values=value).dropna()
+
+# %% ../nbs/14_studies.ipynb #92c7085a
+def pairwise_holm(runs: pd.DataFrame, by: str, value: str = 'test_acc', keys=('split', 'seed'), pairs=None,
+                  alpha: float = 0.05, n_boot: int = 2000) -> pd.DataFrame:
+    """Paired comparisons of the configurations `by` of `runs` (every pair, or `pairs` [(a, b)]): n, n_splits,
+    mean_diff (a - b), ci_low, ci_high, p (clustered by `keys[0]`), p_holm over the tested pairs, differs."""
+    from qkd_nb.analysis import paired_differences, clustered_paired_test, holm
+    labels = list(dict.fromkeys(runs[by]))
+    pairs = list(pairs) if pairs is not None else [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]]
+    rows = []
+    for a, b in pairs:
+        d = paired_differences(runs[runs[by].isin([a, b])], by, a, b, value, keys)
+        t = clustered_paired_test(d['diff'], d[keys[0]], n_boot=n_boot)
+        rows.append(dict(a=a, b=b, n=t['n'], n_splits=t['n_clusters'], mean_diff=t['mean_diff'], ci_low=t['ci_low'],
+                         ci_high=t['ci_high'], p=t['p']))
+    out = pd.DataFrame(rows, columns=['a', 'b', 'n', 'n_splits', 'mean_diff', 'ci_low', 'ci_high', 'p'])
+    out['p_holm'] = holm(out['p'].to_numpy()) if len(out) else []
+    out['differs'] = out['p_holm'] < alpha
+    return out
