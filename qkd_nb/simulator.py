@@ -1044,7 +1044,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
         if fp.n_rows:
             V = torch.stack(V)
             Y = V.mH @ ((c.mH @ g) @ V)
-            gw = (Y.flatten()[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel
+            gw = (Y.reshape(-1)[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel
         else: gw = fp.zero_w
     if need_x:
         D, gph, keep = fp.D, [None] * fp.n_xphase, list(keep)
