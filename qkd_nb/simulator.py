@@ -984,7 +984,7 @@ def _run_fast(sim, ax, aw, probabilities_only=False):
 class _Fused(torch.autograd.Function):
     """`x (B, n_in), w (n_w,) | (1, n_w) -> y (B, n_obs)` of a `_FusedPlan` as one autograd node. Old-style
     (`forward(ctx, ...)`: no argument binding per call); under `torch.func` transforms the caller takes the
-    `_Program` path instead."""
+    `_Program` path instead. First derivatives only: the gradients it returns carry no graph."""
 
     @staticmethod
     def forward(ctx, x, w, fp):
