@@ -995,7 +995,7 @@ class _Fused(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gy):
         gx, gw = _fused_backward(ctx.fp, gy, ctx.kept, *ctx.needs_input_grad[:2])
-        return gx, None if gw is None else gw.view(ctx.w_shape), None
+        return gx, None if gw is None else gw.reshape(ctx.w_shape), None
 
 # %% ../nbs/03_simulator.ipynb #09ed1695
 def _fused_forward(fp, x, w):
@@ -1045,7 +1045,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
         if fp.n_rows:
             V = torch.stack(V)
             Y = V.mH @ ((c.mH @ g) @ V)
-            gw = (Y.flatten()[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel
+            gw = (Y.reshape(-1)[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel   # reshape: batched grads have no flatten rule
         else: gw = fp.zero_w
     if need_x:
         D, gph, keep = fp.D, [None] * fp.n_xphase, list(keep)
@@ -1056,7 +1056,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
                 g = g * ex[:, a * D:(a + 1) * D].conj()
             elif kind == 'perm': g = g[..., b]
             else: g = g @ b
-        gx = torch.bmm((torch.cat(gph, -1) @ fp.G).view(-1, fp.J, fp.J), v1[:, :, None])[:, :-1, 0]
+        gx = torch.bmm((torch.cat(gph, -1) @ fp.G).reshape(-1, fp.J, fp.J), v1[:, :, None])[:, :-1, 0]
     return gx, gw
 
 # %% ../nbs/03_simulator.ipynb #bee65167
