@@ -337,8 +337,9 @@ class _Mono:
             t['A' + sp] = torch.as_tensor(A2, device=device)     # 2 x the phase per unit angle, int8
         t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
-        t['src'] = None if ident else torch.as_tensor(self.src, dtype=torch.long, device=device)
-        t['inv'] = None if ident else torch.as_tensor(self.inv, dtype=torch.long, device=device)
+        # int32 gather indices, sharing the arrays' memory on CPU (torch indexes with int32 as fast as with int64)
+        t['src'] = None if ident else torch.as_tensor(self.src, device=device)
+        t['inv'] = None if ident else torch.as_tensor(self.inv, device=device)
         self.t = t
         self.dep = 'x' if self.rows['x'][0] else ('w' if self.rows['w'][0] else 'c')
         self.has_phase = self.dep != 'c' or self.c is not None
@@ -365,7 +366,7 @@ class _Mono:
 def _build(self:_Mono):
     "Compose the gates: permutation `src` (and inverse), constant phases `c`, angle rows `A`."
     D, idx = 2 ** self.n, self.bits
-    self.src, self.inv, self.c = np.arange(D), np.arange(D), np.zeros(D)
+    self.src, self.inv, self.c = np.arange(D, dtype=np.int32), np.arange(D, dtype=np.int32), np.zeros(D)
     self.rows = {'x': {}, 'w': {}}
     for g in self.gates:
         if g.matrix is not None:
@@ -863,7 +864,7 @@ def _segment(gates, n):
     input-dependent dense gates -> `_Layer` / `_Dense`; everything input-independent between them ->
     `_Static` (itself made of `_Mono`, `_Layer` and `_Dense`); static runs of only diagonal/permutation
     gates join the neighbouring `_Mono`."""
-    bits = np.arange(2 ** n)
+    bits = np.arange(2 ** n, dtype=np.int32)   # basis indices (n <= 30): half the memory of int64, same results
     ops = []
 
     def add_dense(seq, g):
@@ -983,7 +984,7 @@ def _run_fast(sim, ax, aw, probabilities_only=False):
 class _Fused(torch.autograd.Function):
     """`x (B, n_in), w (n_w,) | (1, n_w) -> y (B, n_obs)` of a `_FusedPlan` as one autograd node. Old-style
     (`forward(ctx, ...)`: no argument binding per call); under `torch.func` transforms the caller takes the
-    `_Program` path instead."""
+    `_Program` path instead. First derivatives only: the gradients it returns carry no graph."""
 
     @staticmethod
     def forward(ctx, x, w, fp):
@@ -994,7 +995,7 @@ class _Fused(torch.autograd.Function):
     @staticmethod
     def backward(ctx, gy):
         gx, gw = _fused_backward(ctx.fp, gy, ctx.kept, *ctx.needs_input_grad[:2])
-        return gx, None if gw is None else gw.view(ctx.w_shape), None
+        return gx, None if gw is None else gw.reshape(ctx.w_shape), None
 
 # %% ../nbs/03_simulator.ipynb #09ed1695
 def _fused_forward(fp, x, w):
@@ -1044,7 +1045,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
         if fp.n_rows:
             V = torch.stack(V)
             Y = V.mH @ ((c.mH @ g) @ V)
-            gw = (Y.reshape(-1)[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel
+            gw = (Y.reshape(-1)[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel   # reshape: batched grads have no flatten rule
         else: gw = fp.zero_w
     if need_x:
         D, gph, keep = fp.D, [None] * fp.n_xphase, list(keep)
@@ -1055,7 +1056,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
                 g = g * ex[:, a * D:(a + 1) * D].conj()
             elif kind == 'perm': g = g[..., b]
             else: g = g @ b
-        gx = torch.bmm((torch.cat(gph, -1) @ fp.G).view(-1, fp.J, fp.J), v1[:, :, None])[:, :-1, 0]
+        gx = torch.bmm((torch.cat(gph, -1) @ fp.G).reshape(-1, fp.J, fp.J), v1[:, :, None])[:, :-1, 0]
     return gx, gw
 
 # %% ../nbs/03_simulator.ipynb #bee65167
@@ -1269,7 +1270,7 @@ class CompiledCircuit(torch.nn.Module):
         self.to_device(device)
         cost = lambda o: (sum(map(cost, o.ops)) if isinstance(o, _Static) else
                           len(o.chunks) + 1 if isinstance(o, _Layer) else 3)
-        self._n_states = sum(map(cost, self.ops)) + 2 * len(self._obs_t) + 2  # states autograd keeps (estimate)
+        self._n_states = sum(map(cost, self.ops)) + 2 * len(self._obs_groups) + 2  # states autograd keeps (estimate)
 
 # %% ../nbs/03_simulator.ipynb #0ee6d9ce
 @patch
@@ -1314,16 +1315,25 @@ def to_device(self: CompiledCircuit, device=None, dtype=None):
         self._lead += 1
     self._psi0 = psi
     self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
-    cd = _complex_of(dt)
-    self._obs_t = []
-    for x, terms in self._obs_groups:
-        if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
-            self._obs_t.append((None, _observable_table(terms, self.dim, len(self.observables), dt).to(dev)))
-        else:
-            xs = torch.as_tensor(np.arange(self.dim) ^ x, device=dev)
-            self._obs_t.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
+    self._obs_cache = None               # the observables' tables: built when first needed (`_obs_t`)
     self._fused = _fused_plan(self)      # the one-node path, where the circuit has its form
     return self
+
+# %% ../nbs/03_simulator.ipynb #b89c3d63
+@patch(as_prop=True)
+def _obs_t(self: CompiledCircuit):
+    """The observables as tables `[(flip index or None, W (D, n_obs))]`, one per bit-flip pattern, built at the first
+    evaluation and kept: `D x n_obs` numbers (80 MiB at 20 qubits, 20 observables, float32) that compiling does not need."""
+    if self._obs_cache is None:
+        dt, dev, cd, out = self.real_dtype, self.device, _complex_of(self.real_dtype), []
+        for x, terms in self._obs_groups:
+            if x == 0 and all(abs(f.imag) < 1e-15 for _, f, _ in terms):
+                out.append((None, _observable_table(terms, self.dim, len(self.observables), dt).to(dev)))
+            else:
+                xs = torch.as_tensor(np.arange(self.dim, dtype=np.int32) ^ x, device=dev)
+                out.append((xs, _observable_table(terms, self.dim, len(self.observables), cd).to(dev)))
+        self._obs_cache = out
+    return self._obs_cache
 
 # %% ../nbs/03_simulator.ipynb #382d1c63
 @patch
