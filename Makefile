@@ -5,7 +5,7 @@ SHELL := /bin/bash
 BIN := .venv/bin
 STAMP := .venv/.installed
 
-.PHONY: env reproduce reproduce-quick test quicktest bench lab export clean-venv
+.PHONY: env reproduce reproduce-quick reproduce-study test quicktest bench lab export clean-venv
 
 $(STAMP): setup.py settings.ini tools/setup_env.sh
 	bash tools/setup_env.sh
@@ -16,6 +16,10 @@ env: $(STAMP)
 reproduce: env  ## full profile, every experiment notebook, outputs in figures/
 	$(BIN)/qkd-reproduce --profile full; s=$$?; \
 	  $(BIN)/python tools/nb_outputs.py publish && exit $$s   # executed notebooks (those that ran) -> figures/notebooks/
+
+reproduce-study: env  ## larger than the paper (07's study profile: ~40 core-hours): use a cluster, e.g. ARGS='--scheduler tcp://HOST:8786 --param scheduler=tcp://HOST:8786'
+	$(BIN)/qkd-reproduce --profile study $(ARGS); s=$$?; \
+	  $(BIN)/python tools/nb_outputs.py publish && exit $$s
 
 reproduce-quick: env
 	$(BIN)/qkd-reproduce --profile quick; s=$$?; \
