@@ -703,10 +703,11 @@ class _Static:
 # %% ../nbs/03_simulator.ipynb #b8903a87
 def _kron(f):
     "Kronecker product of factors `f (..., n, 2, 2)` (the first factor is the most significant qubit): `(..., D, D)`."
-    K = f[..., 0, :, :]
-    for j in range(1, f.shape[-3]):
+    fs, lead = f.unbind(-3), f.shape[:-3]          # (views and reshapes, not indexing: fewer dispatches)
+    K = fs[0]
+    for j in range(1, len(fs)):
         d = K.shape[-1]
-        K = (K[..., :, None, :, None] * f[..., j, None, :, None, :]).reshape(*K.shape[:-2], 2 * d, 2 * d)
+        K = (K.reshape(*lead, d, 1, d, 1) * fs[j].reshape(*lead, 1, 2, 1, 2)).reshape(*lead, 2 * d, 2 * d)
     return K
 
 # %% ../nbs/03_simulator.ipynb #b57f4515
