@@ -367,7 +367,10 @@ def _build(self:_Mono):
     "Compose the gates: permutation `src` (and inverse), constant phases `c`, angle rows `A`."
     D, idx = 2 ** self.n, self.bits
     self.src, self.inv, self.c = np.arange(D, dtype=np.int32), np.arange(D, dtype=np.int32), np.zeros(D)
-    self.rows = {'x': {}, 'w': {}}
+    slots = {sp: sorted({g.params[0][1] for g in self.gates if g.matrix is None and g.params[0][0] == sp}) for sp in 'xw'}
+    pos = {sp: {s: k for k, s in enumerate(v)} for sp, v in slots.items()}
+    # one (slots, D) int8 table per kind of angle (D bytes per angle), summed into in place: no second copy
+    tab = {sp: np.zeros((len(v), D), np.int8) for sp, v in slots.items()}
     for g in self.gates:
         if g.matrix is not None:
             msrc, mph = _monomial_form(g.matrix)
@@ -380,13 +383,10 @@ def _build(self:_Mono):
         if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
         if a is not None:
             space, s = g.params[0]
-            r = self.rows[space]
-            r[s] = a[self.inv] if s not in r else r[s] + a[self.inv]
+            tab[space][pos[space][s]] += a[self.inv]
     self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
     if not np.any(self.c): self.c = None
-    for sp in ('x', 'w'):   # one (slots, D) int8 table per kind of angle: D bytes per angle
-        slots = sorted(self.rows[sp])
-        self.rows[sp] = (slots, np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, D), np.int8))
+    self.rows = {sp: (slots[sp], tab[sp]) for sp in 'xw'}
 
 # %% ../nbs/03_simulator.ipynb #2c459864
 class _Dense:
@@ -914,14 +914,29 @@ def _segment(gates, n):
 
 
 # %% ../nbs/03_simulator.ipynb #7370d113
+def _mono_key(m):
+    """`(key, slots)`: `key` is equal for two `_Mono`s whose `_build` gives the same arrays (the same gates in the same
+    order on the same basis, each angle named by its rank among the run's angles); `slots` the run's angles per kind."""
+    slots = {sp: sorted({g.params[0][1] for g in m.gates if g.matrix is None and g.params[0][0] == sp}) for sp in 'xw'}
+    rank = {sp: {s: k for k, s in enumerate(v)} for sp, v in slots.items()}
+    gates = tuple((g.qubits, g.matrix.shape, g.matrix.tobytes()) if g.matrix is not None else
+                  (g.qubits, g.name, g.params[0][0], rank[g.params[0][0]][g.params[0][1]]) for g in m.gates)
+    return (m.n, id(m.bits), gates), slots
+
+# %% ../nbs/03_simulator.ipynb #a8de9c24
 def _share_phase_tables(ops):
     """Build the phase tables of every `_Mono` once, and let equal tables share one array (the repetitions
     of a feature map, the rotation layers of an ansatz: same gates on other angles): memory per distinct table."""
-    seen = {}
+    seen, built = {}, {}
     for op in ops:
         for m in (op.ops if isinstance(op, _Static) else [op]):
             if not isinstance(m, _Mono): continue
-            if not hasattr(m, 'rows'): m._build()
+            if not hasattr(m, 'rows'):
+                key, slots = _mono_key(m)
+                if key in built:     # the same gates on other angles: the same arrays, taken without building them
+                    o = built[key]
+                    m.src, m.inv, m.c, m.rows = o.src, o.inv, o.c, {sp: (slots[sp], o.rows[sp][1]) for sp in 'xw'}
+                else: m._build(); built[key] = m
             for sp in ('x', 'w'):
                 slots, A2 = m.rows[sp]
                 if A2.size: m.rows[sp] = (slots, seen.setdefault((A2.shape, hashlib.sha1(A2.data).digest()), A2))
