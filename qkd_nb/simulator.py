@@ -367,7 +367,10 @@ def _build(self:_Mono):
     "Compose the gates: permutation `src` (and inverse), constant phases `c`, angle rows `A`."
     D, idx = 2 ** self.n, self.bits
     self.src, self.inv, self.c = np.arange(D, dtype=np.int32), np.arange(D, dtype=np.int32), np.zeros(D)
-    self.rows = {'x': {}, 'w': {}}
+    slots = {sp: sorted({g.params[0][1] for g in self.gates if g.matrix is None and g.params[0][0] == sp}) for sp in 'xw'}
+    pos = {sp: {s: k for k, s in enumerate(v)} for sp, v in slots.items()}
+    # one (slots, D) int8 table per kind of angle (D bytes per angle), summed into in place: no second copy
+    tab = {sp: np.zeros((len(v), D), np.int8) for sp, v in slots.items()}
     for g in self.gates:
         if g.matrix is not None:
             msrc, mph = _monomial_form(g.matrix)
@@ -380,13 +383,10 @@ def _build(self:_Mono):
         if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
         if a is not None:
             space, s = g.params[0]
-            r = self.rows[space]
-            r[s] = a[self.inv] if s not in r else r[s] + a[self.inv]
+            tab[space][pos[space][s]] += a[self.inv]
     self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
     if not np.any(self.c): self.c = None
-    for sp in ('x', 'w'):   # one (slots, D) int8 table per kind of angle: D bytes per angle
-        slots = sorted(self.rows[sp])
-        self.rows[sp] = (slots, np.stack([self.rows[sp][s] for s in slots]) if slots else np.zeros((0, D), np.int8))
+    self.rows = {sp: (slots[sp], tab[sp]) for sp in 'xw'}
 
 # %% ../nbs/03_simulator.ipynb #2c459864
 class _Dense:
@@ -703,10 +703,11 @@ class _Static:
 # %% ../nbs/03_simulator.ipynb #b8903a87
 def _kron(f):
     "Kronecker product of factors `f (..., n, 2, 2)` (the first factor is the most significant qubit): `(..., D, D)`."
-    K = f[..., 0, :, :]
-    for j in range(1, f.shape[-3]):
+    fs, lead = f.unbind(-3), f.shape[:-3]          # (views and reshapes, not indexing: fewer dispatches)
+    K = fs[0]
+    for j in range(1, len(fs)):
         d = K.shape[-1]
-        K = (K[..., :, None, :, None] * f[..., j, None, :, None, :]).reshape(*K.shape[:-2], 2 * d, 2 * d)
+        K = (K.reshape(*lead, d, 1, d, 1) * fs[j].reshape(*lead, 1, 2, 1, 2)).reshape(*lead, 2 * d, 2 * d)
     return K
 
 # %% ../nbs/03_simulator.ipynb #b57f4515
@@ -913,14 +914,29 @@ def _segment(gates, n):
 
 
 # %% ../nbs/03_simulator.ipynb #7370d113
+def _mono_key(m):
+    """`(key, slots)`: `key` is equal for two `_Mono`s whose `_build` gives the same arrays (the same gates in the same
+    order on the same basis, each angle named by its rank among the run's angles); `slots` the run's angles per kind."""
+    slots = {sp: sorted({g.params[0][1] for g in m.gates if g.matrix is None and g.params[0][0] == sp}) for sp in 'xw'}
+    rank = {sp: {s: k for k, s in enumerate(v)} for sp, v in slots.items()}
+    gates = tuple((g.qubits, g.matrix.shape, g.matrix.tobytes()) if g.matrix is not None else
+                  (g.qubits, g.name, g.params[0][0], rank[g.params[0][0]][g.params[0][1]]) for g in m.gates)
+    return (m.n, id(m.bits), gates), slots
+
+# %% ../nbs/03_simulator.ipynb #a8de9c24
 def _share_phase_tables(ops):
     """Build the phase tables of every `_Mono` once, and let equal tables share one array (the repetitions
     of a feature map, the rotation layers of an ansatz: same gates on other angles): memory per distinct table."""
-    seen = {}
+    seen, built = {}, {}
     for op in ops:
         for m in (op.ops if isinstance(op, _Static) else [op]):
             if not isinstance(m, _Mono): continue
-            if not hasattr(m, 'rows'): m._build()
+            if not hasattr(m, 'rows'):
+                key, slots = _mono_key(m)
+                if key in built:     # the same gates on other angles: the same arrays, taken without building them
+                    o = built[key]
+                    m.src, m.inv, m.c, m.rows = o.src, o.inv, o.c, {sp: (slots[sp], o.rows[sp][1]) for sp in 'xw'}
+                else: m._build(); built[key] = m
             for sp in ('x', 'w'):
                 slots, A2 = m.rows[sp]
                 if A2.size: m.rows[sp] = (slots, seen.setdefault((A2.shape, hashlib.sha1(A2.data).digest()), A2))
@@ -982,20 +998,22 @@ def _run_fast(sim, ax, aw, probabilities_only=False):
 
 # %% ../nbs/03_simulator.ipynb #a38f48b0
 class _Fused(torch.autograd.Function):
-    """`x (B, n_in), w (n_w,) | (1, n_w) -> y (B, n_obs)` of a `_FusedPlan` as one autograd node. Old-style
+    """`x (B, n_in), w (n_w,) | (1, n_w) -> y (B, n_obs)` of a `_FusedPlan` as one autograd node; `on_backward(B)`,
+    if given, is called when its backward runs. Old-style
     (`forward(ctx, ...)`: no argument binding per call); under `torch.func` transforms the caller takes the
     `_Program` path instead. First derivatives only: the gradients it returns carry no graph."""
 
     @staticmethod
-    def forward(ctx, x, w, fp):
+    def forward(ctx, x, w, fp, on_backward=None):
         y, *ctx.kept = _fused_forward(fp, x, w)    # intermediate tensors only (not inputs or outputs): kept on ctx
-        ctx.fp, ctx.w_shape = fp, w.shape
+        ctx.fp, ctx.w_shape, ctx.on_backward, ctx.rows = fp, w.shape, on_backward, x.shape[0]
         return y
 
     @staticmethod
     def backward(ctx, gy):
+        if ctx.on_backward is not None: ctx.on_backward(ctx.rows)   # (how `Backprop` counts evaluations)
         gx, gw = _fused_backward(ctx.fp, gy, ctx.kept, *ctx.needs_input_grad[:2])
-        return gx, None if gw is None else gw.reshape(ctx.w_shape), None
+        return gx, None if gw is None else gw.reshape(ctx.w_shape), None, None
 
 # %% ../nbs/03_simulator.ipynb #09ed1695
 def _fused_forward(fp, x, w):
@@ -1009,7 +1027,7 @@ def _fused_forward(fp, x, w):
         if kind == 'phase': psi = psi * ex[:, a * D:(a + 1) * D]; keep.append(psi)
         elif kind == 'perm': psi = psi[..., a]
         else: psi = psi @ a
-    M, V = _fused_tail(fp, w.reshape(-1))
+    M, V = _fused_tail_cached(fp, w.reshape(-1))
     d = psi @ M
     y = torch.view_as_real(d).square().flatten(-2) @ fp.W2
     return y, v1.to(fp.dtype), ex, psi, d, M, V, keep
@@ -1034,6 +1052,20 @@ def _fused_tail(fp, w):
     return T, V
 
 # %% ../nbs/03_simulator.ipynb #33b23397
+def _fused_tail_cached(fp, w):
+    """`_fused_tail(fp, w)` with the unitaries stacked, reused while `w` is bit for bit the weights it was built from
+    (evaluation, a fixed-weight benchmark; any change of a weight, however made, rebuilds it). CPU only: comparing
+    on a GPU would synchronise every call."""
+    if w.device.type != 'cpu': return _fused_tail(fp, w)
+    bits = w.detach().view(torch.int64 if w.dtype == torch.float64 else torch.int32)
+    c = getattr(fp, 'tail_cache', None)
+    if c is not None and c[0].shape == bits.shape and torch.equal(c[0], bits): return c[1], c[2]
+    M, V = _fused_tail(fp, w)
+    V = torch.stack(V) if V else V
+    fp.tail_cache = (bits.clone(), M, V)
+    return M, V
+
+# %% ../nbs/03_simulator.ipynb #fc82d502
 def _fused_backward(fp, gy, kept, need_x, need_w):
     """`(dL/dx, dL/dw)`. Weights: `Y = V^H H V` for every unitary `V` of the tail, `H = c^H g`, `g = (dL/dd) M^H`;
     then one gather (`fp.ridx`), a sign (`fp.rsgn`) and `fp.rsel` (rows -> weights). Inputs: back through the phases."""
@@ -1043,7 +1075,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
     gx = gw = None
     if need_w:
         if fp.n_rows:
-            V = torch.stack(V)
+            if not isinstance(V, torch.Tensor): V = torch.stack(V)
             Y = V.mH @ ((c.mH @ g) @ V)
             gw = (Y.reshape(-1)[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel   # reshape: batched grads have no flatten rule
         else: gw = fp.zero_w
@@ -1450,7 +1482,23 @@ def observable_scales(self: CompiledCircuit):
 
 # %% ../nbs/03_simulator.ipynb #3b9259a9
 @patch
+def _fused_call(self: CompiledCircuit, x, w, on_backward=None):
+    """`forward(x, w)` by the one-node path without converting anything, or None where that does not apply: `x` a
+    `(B >= 1, n_in)` tensor and `w` a `(n_w,)` tensor, both already of the circuit's dtype and device (what
+    `QuantumLayer` passes; anything else takes `forward`'s checks). `on_backward` as `_Fused`'s."""
+    fp = self._fused
+    if (fp is None or not isinstance(x, torch.Tensor) or not isinstance(w, torch.Tensor) or x.ndim != 2 or w.ndim != 1
+            or x.shape[1] != self.n_inputs or w.shape[0] != self.n_weights or not x.shape[0]
+            or x.dtype != fp.dtype or w.dtype != fp.dtype or x.device != self.device or w.device != self.device
+            or torch._C._are_functorch_transforms_active()):                  # (torch.func: the _Program path)
+        return None
+    self._memory_check(x.shape[0])
+    return _Fused.apply(x, w, fp, on_backward)
+
+# %% ../nbs/03_simulator.ipynb #f478eb3c
+@patch
 def forward(self: CompiledCircuit, x, w=None):
+    if (y := self._fused_call(x, w)) is not None: return y          # the common case, checked cheaply
     if self._fused is not None and not torch._C._are_functorch_transforms_active():   # (torch.func: the _Program path)
         x, w1 = self._check(x, w)
         if w1.shape[0] == 1:                     # shared weights (per-row weights: the paths below)
