@@ -454,9 +454,16 @@ def make_data(n_inputs: int, n_weights: int, B: int, seed: int = 0):
 
 # %% ../nbs/13_bench.ipynb #fa35fd0e
 def step_fn(layer: nn.Module, x0) -> Callable:
-    "`step() -> (y, grad_x, grad_w)`: one forward + backward of `layer` on the fixed inputs `x0`."
+    """`step() -> (y, grad_x, grad_w)`: one forward + backward of `layer` on the fixed inputs `x0`, as in training:
+    before every call the weights move by one unit in the last place (alternating between two neighbouring float
+    values), so nothing computed from the weights (the native simulator caches its ansatz matrix while the weights
+    keep their bits) is reused from one call to the next. One ulp keeps every result within the agreement tolerances."""
     xt = torch.as_tensor(x0, dtype=layer.weight.dtype)
+    with torch.no_grad(): ws = [layer.weight.detach().clone(), torch.nextafter(layer.weight.detach(), torch.tensor(math.inf, dtype=layer.weight.dtype))]
+    calls = [0]
     def step():
+        with torch.no_grad(): layer.weight.copy_(ws[calls[0] % 2])
+        calls[0] += 1
         x = xt.clone().requires_grad_(True)
         layer.weight.grad = None
         y = layer(x); y.sum().backward()
