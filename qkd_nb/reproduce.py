@@ -58,8 +58,8 @@ def find_experiments(path: str | os.PathLike) -> list[Path]:
 
 # %% ../nbs/10_reproduce.ipynb #e39dd86c
 def code_version() -> dict:
-    """The code a run uses: `version` (qkd_nb's), and in a git checkout `commit` (HEAD) and `dirty` (tracked
-    files differ from HEAD); `commit` and `dirty` are None without git or outside a checkout."""
+    """The code a run uses: `version` (qkd_nb's), and in a git checkout `commit` (HEAD) and `dirty` (tracked files
+    other than the published outputs in `figures/` differ from HEAD); None without git or outside a checkout."""
     import qkd_nb, subprocess
     out = dict(version=qkd_nb.__version__, commit=None, dirty=None)
     root = repo_root()
@@ -70,7 +70,7 @@ def code_version() -> dict:
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         out['commit'] = git('rev-parse', 'HEAD')
         if out['commit']:
-            status = git('status', '--porcelain', '--untracked-files=no')
+            status = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)figures')
             out['dirty'] = None if status is None else bool(status)
     return out
 
