@@ -32,7 +32,7 @@ A cell that produces output and has none committed is reported as missing; a com
 longer produces, or one that differs, as stale. Either way: run `execute` and commit.
 """
 from __future__ import annotations
-import argparse, json, os, re, subprocess, sys, time
+import argparse, hashlib, json, os, re, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -331,6 +331,7 @@ def link_figures(nb, pngs, link_prefix: str) -> list[str]:
                 left.remove(name); linked.append(name)
     if left:
         cell = nbformat.v4.new_code_cell('# figures this notebook wrote (linked, not embedded)')
+        cell.id = hashlib.sha1(' '.join(left).encode()).hexdigest()[:8]   # the same id on every publish: no churn in git
         cell.outputs = [_figure_output(n, link_prefix) for n in left]
         nb.cells.append(cell); linked += left
     return linked

@@ -119,6 +119,12 @@ def test_publish_experiments(tmp: Path):
     test_eq(pub.cells[0].metadata, {})
     assert '![main_accuracy](../main_accuracy.png)' in pub.cells[0].outputs[0].data['text/markdown']
     assert not (figs / 'notebooks' / '02_failed.ipynb').exists()
+    (figs / 'orphan.png').write_bytes(_png(150))                  # a figure no cell claims: a last cell ...
+    m = json.loads((figs / 'manifest.json').read_text()); m['notebooks']['01_main_table']['outputs'].append('orphan.png')
+    (figs / 'manifest.json').write_text(json.dumps(m))
+    no.publish_experiments(figures_dir=figs); first = (figs / 'notebooks' / '01_main_table.ipynb').read_bytes()
+    no.publish_experiments(figures_dir=figs)
+    test_eq((figs / 'notebooks' / '01_main_table.ipynb').read_bytes(), first)   # ... with the same id every time
 
 
 def test_execute_and_check_a_notebook(tmp: Path):
