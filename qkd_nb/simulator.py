@@ -298,7 +298,7 @@ def _lift(local_vec, qubits, idx):
 # %% ../nbs/03_simulator.ipynb #b1b6bb03
 def _replace_bits(qubits, idx, local_src):
     "Full-basis gather index of a local permutation: the gate's bits of index k replaced by local_src[local(k)]."
-    new_loc = np.asarray(local_src)[_local_index(qubits, idx)]
+    new_loc = np.asarray(local_src, dtype=idx.dtype)[_local_index(qubits, idx)]   # (the index dtype: int32 temporaries)
     mask = sum(1 << q for q in qubits)
     out = idx & ~mask
     for j, q in enumerate(qubits): out |= ((new_loc >> j) & 1) << q
