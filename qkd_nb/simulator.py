@@ -388,6 +388,7 @@ class _Mono:
             t['i' + sp] = _cols(slots)
             if not isinstance(t['i' + sp], slice): t['i' + sp] = t['i' + sp].to(device)
             t['n' + sp] = len(slots)
+            if isinstance(A2, _BitRows) and torch.device(device).type != 'cpu': A2 = A2.make()   # (a GPU keeps its tables: no host work per call)
             t['A' + sp] = A2 if isinstance(A2, _BitRows) else torch.as_tensor(A2, device=device)  # 2 x the phase per unit angle, int8
         t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
