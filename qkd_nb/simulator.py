@@ -298,7 +298,7 @@ def _lift(local_vec, qubits, idx):
 # %% ../nbs/03_simulator.ipynb #b1b6bb03
 def _replace_bits(qubits, idx, local_src):
     "Full-basis gather index of a local permutation: the gate's bits of index k replaced by local_src[local(k)]."
-    new_loc = np.asarray(local_src)[_local_index(qubits, idx)]
+    new_loc = np.asarray(local_src, dtype=idx.dtype)[_local_index(qubits, idx)]   # (the index dtype: int32 temporaries)
     mask = sum(1 << q for q in qubits)
     out = idx & ~mask
     for j, q in enumerate(qubits): out |= ((new_loc >> j) & 1) << q
@@ -316,9 +316,63 @@ class _Gate:
     matrix: np.ndarray = None  # constant gates
 
 # %% ../nbs/03_simulator.ipynb #00c737c9
+def _affine_bits(lp):
+    "A local permutation `lp` (length 2^k) as `(flip, cols)` with `lp[x] = flip ^ XOR of cols[l] over the bits l of x`, or None."
+    lp = [int(v) for v in lp]
+    k = len(lp).bit_length() - 1
+    flip, cols = lp[0], [lp[1 << l] ^ lp[0] for l in range(k)]
+    for x in range(len(lp)):
+        v = flip
+        for l in range(k):
+            if x >> l & 1: v ^= cols[l]
+        if v != lp[x]: return None
+    return flip, cols
+
+# %% ../nbs/03_simulator.ipynb #975f5130
+def _affine_step(M, F, qs, aff):
+    """Compose, in place, the parities `bit q of inv[i] = parity(i & M[q]) ^ F[q]` with the gate on qubits `qs`
+    whose inverse local permutation is `aff = (flip, cols)` (`_affine_bits`), as `_build` composes `inv`."""
+    flip, cols = aff
+    new = []
+    for j in range(len(qs)):
+        ls = [l for l in range(len(qs)) if cols[l] >> j & 1]
+        new.append((functools.reduce(lambda a, l: a ^ M[qs[l]], ls, 0), (flip >> j & 1) ^ functools.reduce(lambda a, l: a ^ F[qs[l]], ls, 0)))
+    for j, q in enumerate(qs): M[q], F[q] = new[j]
+
+# %% ../nbs/03_simulator.ipynb #2744824f
+class _BitRows:
+    """A phase table `(len(rows), D)` int8 kept as its recipe: `rows[r]` is a list of `(coef, bits)` terms, `coef`
+    the gate's int8 coefficients over its local basis, `bits` per local bit `(mask, flip)`; `make()` builds it."""
+
+    def __init__(self, rows, n, idx):
+        self.rows, self.n, self.idx = [tuple(r) for r in rows], n, idx
+        self.shape, self.size = (len(rows), 2 ** n), len(rows) * 2 ** n
+        self.key = ('bits', n, tuple(tuple((c.tobytes(), b) for c, b in r) for r in self.rows))
+
+    def make(self):
+        "The int8 table, summed term by term in the order `_build` sums it (integers: exact)."
+        out, par = np.zeros(self.shape, np.int8), {}
+        def bit(m, f):
+            if m not in par: par[m] = np.bitwise_count(self.idx & m) & np.uint8(1)
+            return par[m] if not f else par[m] ^ np.uint8(1)
+        for r, terms in enumerate(self.rows):
+            for coef, bits in terms:
+                loc = bit(*bits[0])
+                for j, b in enumerate(bits[1:], 1): loc = loc | (bit(*b) << np.uint8(j))
+                out[r] += coef[loc]
+        return out
+
+# %% ../nbs/03_simulator.ipynb #7cc647a7
+def _rows_int8(A):
+    "A phase table as an int8 tensor (kept, or built from its `_BitRows` recipe)."
+    return A if isinstance(A, torch.Tensor) else torch.from_numpy(A.make())
+
+# %% ../nbs/03_simulator.ipynb #62d663fd
 class _Mono:
     """A run of diagonal and permutation gates as one operation: out = gather(in * exp(i*phase), src),
     phase = ax @ Ax + aw @ Aw + c (the phases of every gate, moved to the input's basis)."""
+
+    generate_min_qubits = 14   # from this size on, phase tables are kept as `_BitRows` recipes where they can be
 
     def __init__(self, n, bits):
         self.n, self.bits, self.gates = n, bits, []
@@ -334,7 +388,8 @@ class _Mono:
             t['i' + sp] = _cols(slots)
             if not isinstance(t['i' + sp], slice): t['i' + sp] = t['i' + sp].to(device)
             t['n' + sp] = len(slots)
-            t['A' + sp] = torch.as_tensor(A2, device=device)     # 2 x the phase per unit angle, int8
+            if isinstance(A2, _BitRows) and torch.device(device).type != 'cpu': A2 = A2.make()   # (a GPU keeps its tables: no host work per call)
+            t['A' + sp] = A2 if isinstance(A2, _BitRows) else torch.as_tensor(A2, device=device)  # 2 x the phase per unit angle, int8
         t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
         # int32 gather indices, sharing the arrays' memory on CPU (torch indexes with int32 as fast as with int64)
@@ -348,8 +403,8 @@ class _Mono:
     def phase(self, ax, aw):
         t = self.t
         ph = t['c']
-        if t['nx']: ph = ph + (0.5 * ax[:, t['ix']]) @ t['Ax'].to(ax.dtype)   # a float copy only for the call
-        if t['nw']: ph = ph + (0.5 * aw[:, t['iw']]) @ t['Aw'].to(aw.dtype)
+        if t['nx']: ph = ph + (0.5 * ax[:, t['ix']]) @ _rows_int8(t['Ax']).to(ax.device).to(ax.dtype)   # a float copy only for the call
+        if t['nw']: ph = ph + (0.5 * aw[:, t['iw']]) @ _rows_int8(t['Aw']).to(aw.device).to(aw.dtype)
         return ph if ph.ndim == 2 else ph[None]
 
     def apply(self, state, ax, aw, inverse=False):
@@ -369,15 +424,33 @@ def _build(self:_Mono):
     self.src, self.inv, self.c = np.arange(D, dtype=np.int32), np.arange(D, dtype=np.int32), np.zeros(D)
     slots = {sp: sorted({g.params[0][1] for g in self.gates if g.matrix is None and g.params[0][0] == sp}) for sp in 'xw'}
     pos = {sp: {s: k for k, s in enumerate(v)} for sp, v in slots.items()}
+    # the bits of inv as parities: bit q of inv[i] = parity(i & M[q]) ^ F[q] while the permutations are affine
+    M, F = ([1 << q for q in range(self.n)], [0] * self.n) if self.n >= self.generate_min_qubits else (None, None)
+    for g in self.gates:
+        if M is None or g.matrix is None: continue
+        msrc = _monomial_form(g.matrix)[0]
+        if (msrc == np.arange(len(msrc))).all(): continue
+        aff = _affine_bits(np.argsort(msrc))
+        if aff is None: M = None; continue
+        _affine_step(M, F, g.qubits, aff)
+    gen = M is not None
+    if gen: M, F = [1 << q for q in range(self.n)], [0] * self.n
     # one (slots, D) int8 table per kind of angle (D bytes per angle), summed into in place: no second copy
-    tab = {sp: np.zeros((len(v), D), np.int8) for sp, v in slots.items()}
+    tab = {sp: [[] for _ in v] if gen else np.zeros((len(v), D), np.int8) for sp, v in slots.items()}
     for g in self.gates:
         if g.matrix is not None:
             msrc, mph = _monomial_form(g.matrix)
-            c_full, a = _lift(np.angle(mph), g.qubits, idx), None
+            ang = np.angle(mph)
+            c_full, a = (_lift(ang, g.qubits, idx) if np.any(ang) else 0.0), None
             if (msrc != np.arange(len(msrc))).any():  # compose the permutation (and its inverse)
                 self.src = self.src[_replace_bits(g.qubits, idx, msrc)]
                 self.inv = _replace_bits(g.qubits, idx, np.argsort(msrc))[self.inv]
+                if gen: _affine_step(M, F, g.qubits, _affine_bits(np.argsort(msrc)))
+        elif gen:   # the recipe of the row: the same sum, term by term
+            space, s = g.params[0]
+            coef = (np.asarray(_DIAG_PARAM[g.name]) * 2).astype(np.int8)
+            tab[space][pos[space][s]].append((coef, tuple((M[q], F[q]) for q in g.qubits)))
+            c_full, a = 0.0, None
         else:   # symbolic diagonal gates: phase coefficients are multiples of 1/2, stored exactly as int8 (2 a)
             c_full, a = 0.0, _lift(np.asarray(_DIAG_PARAM[g.name]) * 2, g.qubits, idx).astype(np.int8)
         if np.ndim(c_full) and np.any(c_full): self.c = self.c + c_full[self.inv]
@@ -386,6 +459,7 @@ def _build(self:_Mono):
             tab[space][pos[space][s]] += a[self.inv]
     self.src, self.inv = self.src.astype(np.int32), self.inv.astype(np.int32)   # kept compact (for re-finalizing)
     if not np.any(self.c): self.c = None
+    if gen: tab = {sp: _BitRows(r, self.n, idx) if r else np.zeros((0, D), np.int8) for sp, r in tab.items()}
     self.rows = {sp: (slots[sp], tab[sp]) for sp in 'xw'}
 
 # %% ../nbs/03_simulator.ipynb #2c459864
@@ -631,8 +705,8 @@ class _PhaseTable:
         Ax, Aw, c = torch.zeros(n_x, k * D, dtype=dtype), torch.zeros(n_w, k * D, dtype=dtype), torch.zeros(k * D, dtype=dtype)
         for j, m in enumerate(monos):
             t, sl = m.t, slice(j * D, (j + 1) * D)
-            if t['nx']: Ax[t['ix'] if isinstance(t['ix'], slice) else t['ix'].cpu(), sl] = 0.5 * t['Ax'].cpu().to(dtype)
-            if t['nw']: Aw[t['iw'] if isinstance(t['iw'], slice) else t['iw'].cpu(), sl] = 0.5 * t['Aw'].cpu().to(dtype)
+            if t['nx']: Ax[t['ix'] if isinstance(t['ix'], slice) else t['ix'].cpu(), sl] = 0.5 * _rows_int8(t['Ax']).cpu().to(dtype)
+            if t['nw']: Aw[t['iw'] if isinstance(t['iw'], slice) else t['iw'].cpu(), sl] = 0.5 * _rows_int8(t['Aw']).cpu().to(dtype)
             c[sl] = t['c'].cpu()
         self.Ax = Ax.to(device) if any(m.t['nx'] for m in monos) else None
         self.Aw = Aw.to(device) if any(m.t['nw'] for m in monos) else None
@@ -939,7 +1013,8 @@ def _share_phase_tables(ops):
                 else: m._build(); built[key] = m
             for sp in ('x', 'w'):
                 slots, A2 = m.rows[sp]
-                if A2.size: m.rows[sp] = (slots, seen.setdefault((A2.shape, hashlib.sha1(A2.data).digest()), A2))
+                if A2.size: m.rows[sp] = (slots, seen.setdefault(A2.key if isinstance(A2, _BitRows) else
+                                                                 (A2.shape, hashlib.sha1(A2.data).digest()), A2))
 
 # %% ../nbs/03_simulator.ipynb #bca8d66a
 def _observable_table(terms, dim, n_obs, dtype):
@@ -1304,6 +1379,11 @@ class CompiledCircuit(torch.nn.Module):
                           len(o.chunks) + 1 if isinstance(o, _Layer) else 3)
         self._n_states = sum(map(cost, self.ops)) + 2 * len(self._obs_groups) + 2  # states autograd keeps (estimate)
 
+# %% ../nbs/03_simulator.ipynb #03f07bdd
+def _gates_of(op):
+    "The gates of an operation (`_Mono`, `_Layer`, `_Dense`, `_Static`), without finalizing it."
+    return [g for o in op.ops for g in _gates_of(o)] if isinstance(op, _Static) else [op.g] if isinstance(op, _Dense) else op.gates
+
 # %% ../nbs/03_simulator.ipynb #0ee6d9ce
 @patch
 def _compile(self: CompiledCircuit, circuit):
@@ -1336,16 +1416,18 @@ def to_device(self: CompiledCircuit, device=None, dtype=None):
     self._x_uses_w = any(c >= self.n_inputs for c in self._xmap.uses)
     self._xt = self._xmap.tensors(torch.float64, dev, None if self._x_uses_w else self.n_inputs)
     self._wt = self._wmap.tensors(torch.float64, dev)
-    _share_phase_tables(self.ops)
-    for op in self.ops:
-        op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
-    # the operations before the first parameter are constant: their result is the start state
+    fin = lambda op: op.finalize(dt, dev, self.fuse_max) if isinstance(op, _Static) else op.finalize(dt, dev)
+    # the operations before the first parameter are constant: their result is the start state, computed first
+    # (its temporaries are freed before the phase tables and permutations of the other operations are built)
     z = torch.zeros(1, 0, dtype=dt, device=dev)
     self._lead, psi = 0, self.initial_state()
-    while self._lead < len(self.ops) and self.ops[self._lead].dep == 'c':
+    while self._lead < len(self.ops) and all(g.dep == 'c' for g in _gates_of(self.ops[self._lead])):
+        fin(self.ops[self._lead])
         psi = self.ops[self._lead].apply(psi, z, z)
         self._lead += 1
     self._psi0 = psi
+    _share_phase_tables(self.ops)
+    for op in self.ops[self._lead:]: fin(op)
     self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
     self._obs_cache = None               # the observables' tables: built when first needed (`_obs_t`)
     self._fused = _fused_plan(self)      # the one-node path, where the circuit has its form
