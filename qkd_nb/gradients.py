@@ -324,16 +324,21 @@ class SPSA(GradientEstimator):
 
     def options(self): return dict(c=self.c, resamples=self.resamples)
 
-    def vjp(self, sim, x, w, gy):
+    def _estimate(self, sim, x, w, gy, inputs=True):
+        "Per-example SPSA estimate (B, nx + nw) over inputs and weights, or (B, nw) over the weights only."
         B, nx, nw, K = x.shape[0], x.shape[1], w.shape[-1], self.resamples
-        P = torch.cat([x, w.expand(B, nw)], 1)
+        P = torch.cat([x, w.expand(B, nw)], 1) if inputs else w.expand(B, nw)
         g = self.generator(P.device)
         d = (torch.randint(0, 2, (K, B, P.shape[1]), generator=g, device=P.device) * 2 - 1).to(P.dtype)
         rows = torch.cat([(P[None] + self.c * d).reshape(-1, P.shape[1]), (P[None] - self.c * d).reshape(-1, P.shape[1])])
-        Y = self.evaluate(sim, rows[:, :nx], rows[:, nx:]).reshape(2, K, B, -1)
+        X, W = (rows[:, :nx], rows[:, nx:]) if inputs else (x.repeat(2 * K, 1), rows)
+        Y = self.evaluate(sim, X, W).reshape(2, K, B, -1)
         s = torch.einsum('kbo,bo->kb', (Y[0] - Y[1]) / (2 * self.c), gy.to(Y.dtype))
-        G = (s[..., None] * d).mean(0)                                    # (B, nx + nw)
-        return G[:, :nx], G[:, nx:].sum(0)
+        return (s[..., None] * d).mean(0)
+
+    def vjp(self, sim, x, w, gy):
+        G = self._estimate(sim, x, w, gy)
+        return G[:, :x.shape[1]], G[:, x.shape[1]:].sum(0)
 
 # %% ../nbs/04_gradients.ipynb #003abb82
 class SPSAWeights(SPSA, ParamShift):
@@ -341,17 +346,11 @@ class SPSAWeights(SPSA, ParamShift):
     name = 'spsa_weights'
 
     def vjp(self, sim, x, w, gy):
-        B, nx, nw, K = x.shape[0], x.shape[1], w.shape[-1], self.resamples
         gy = gy.to(x.dtype)
         ax, aw = sim.angles(x, w)
         dx, _ = self._slot_derivs(sim, ax, aw, kinds=('x',))
         gx, _ = _chain(sim, x, w, torch.einsum('bso,bo->bs', dx, gy), torch.zeros_like(aw))
-        d = (torch.randint(0, 2, (K, B, nw), generator=self.generator(x.device), device=x.device) * 2 - 1).to(x.dtype)
-        X = x[None].expand(K, B, nx).reshape(-1, nx)
-        W = torch.cat([(w + self.c * d).reshape(-1, nw), (w - self.c * d).reshape(-1, nw)])
-        Y = self.evaluate(sim, torch.cat([X, X]), W).reshape(2, K, B, -1)
-        s = torch.einsum('kbo,bo->kb', (Y[0] - Y[1]) / (2 * self.c), gy.to(Y.dtype))
-        return gx, (s[..., None] * d).mean(0).sum(0)
+        return gx, self._estimate(sim, x, w, gy, inputs=False).sum(0)         # SPSA's directions over the weights
 
 # %% ../nbs/04_gradients.ipynb #56b58c92
 ESTIMATORS = {c.name: c for c in (Backprop, Adjoint, ParamShift, LinComb, FiniteDiff, SPSA, SPSAWeights)}
