@@ -23,6 +23,7 @@ from .circuits import PQCConfig, build_pqc, encoding_gates, strip_entanglers
 from .data import load_dataset, make_loaders
 from .losses import ALIGN_KINDS, DistillLoss, FeatureAlign
 from .models import ClassicalStudent, effective_params, param_report
+from .gradients import ESTIMATORS
 from .quantum import HybridStudent, QuantumLayer
 from .simulator import AngleMap
 from .sweep import atomic_write_text, run_task
@@ -215,7 +216,7 @@ def classical_twin(target: int, n_features: int, n_classes: int, feature_dim: in
 # %% ../nbs/11_protocol.ipynb #77a05cdc
 ESTIMATOR_DEFAULTS = dict(gradient='backprop', shots=None, spsa_c=0.05, spsa_directions=1, fd_epsilon=1e-3, noise=None)
 "The optional fields of a run spec (the circuit's gradient estimator, shots, noise) and their defaults."
-SPEC_GRADIENTS = ('backprop', 'adjoint', 'param_shift', 'lin_comb', 'finite_diff', 'spsa', 'spsa_weights')
+SPEC_GRADIENTS = tuple(ESTIMATORS)
 "The gradient estimators a run spec can name (`qkd_nb.gradients.ESTIMATORS`)."
 
 
