@@ -471,15 +471,23 @@ def step_fn(layer: nn.Module, x0) -> Callable:
     return step
 
 # %% ../nbs/13_bench.ipynb #61301894
-def time_step(step: Callable, repeats: int = 5, time_cap_s: float = 20.0) -> dict:
-    "Warm-up, then up to `repeats` timed calls of `step` (stopping near `time_cap_s`): median, min, runs, first call."
+def time_step(step: Callable, repeats: int = 5, time_cap_s: float = 20.0, min_sample_s: float = 0.05) -> dict:
+    """Warm-up, then up to `repeats` timed samples of `step` (stopping near `time_cap_s`): the median and the minimum
+    time per call, samples, calls per sample, first call. A sample is `k` calls in a row, `k` set by a second untimed
+    call so that a sample lasts about `min_sample_s` (timeit's autorange: a sub-millisecond step is not timed one call
+    at a time, each call then cold); `k = 1` for steps longer than that."""
     t0 = time.perf_counter(); out = step(); first = time.perf_counter() - t0
-    if first > time_cap_s: return dict(time_s=first, min_s=first, runs=1, first_s=first, status='over cap', out=out)
+    if first > time_cap_s: return dict(time_s=first, min_s=first, runs=1, calls=1, first_s=first, status='over cap', out=out)
+    k = 1
+    if first < min_sample_s:
+        t0 = time.perf_counter(); out = step(); k = max(1, min(10_000, int(min_sample_s / max(time.perf_counter() - t0, 1e-7))))
     times = []
     for _ in range(max(1, int(repeats))):
-        t0 = time.perf_counter(); out = step(); times.append(time.perf_counter() - t0)
-        if sum(times) + times[-1] > time_cap_s: break
-    return dict(time_s=statistics.median(times), min_s=min(times), runs=len(times), first_s=first, status='ok', out=out)
+        t0 = time.perf_counter()
+        for _ in range(k): out = step()
+        times.append((time.perf_counter() - t0) / k)
+        if (sum(times) + times[-1]) * k > time_cap_s: break
+    return dict(time_s=statistics.median(times), min_s=min(times), runs=len(times), calls=k, first_s=first, status='ok', out=out)
 
 # %% ../nbs/13_bench.ipynb #3531c661
 def _proc_mib(key: str) -> float:

@@ -353,23 +353,29 @@ def _aer_setup(self: QuantumLayer, noise_model, fake_backend, seed, opt_level):
                                                            seed_simulator=seed))
     return est, tc, obs
 
+# %% ../nbs/05_quantum.ipynb #bdc435a3
+@patch
+def _check_finite(self: QuantumLayer, x: torch.Tensor) -> None:
+    "The exact checks behind a cheap one that failed: which of `x` and the weights holds a NaN or inf."
+    if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
+    if not torch.isfinite(self.weight).all():
+        raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
+
 # %% ../nbs/05_quantum.ipynb #b14ad53e
 @patch
-def _check_input(self: QuantumLayer, x) -> torch.Tensor:
-    "`x` as a `(batch, n_inputs)` tensor of the layer's dtype, or a clear error (shape, NaN, diverged weights)."
+def _check_input(self: QuantumLayer, x, finite: bool = True) -> torch.Tensor:
+    """`x` as a `(batch, n_inputs)` tensor of the layer's dtype, or a clear error (shape, dtype; with `finite`, NaN or
+    inf in `x` or in the weights)."""
     if isinstance(x, np.ndarray): x = torch.as_tensor(x)
     if not isinstance(x, torch.Tensor): raise TypeError(f"expected a torch tensor of shape (batch, {self.n_inputs}), got {type(x).__name__}")
     if x.ndim != 2 or x.shape[1] != self.n_inputs:
         raise ValueError(f"expected input of shape (batch, n_in) = (batch, {self.n_inputs}), got {tuple(x.shape)}"
                          + ("; for one sample use x[None]" if x.ndim == 1 and x.shape[0] == self.n_inputs else ""))
     if x.is_complex(): raise TypeError(f"input must be real, got {x.dtype}")
-    with torch.no_grad():   # one synchronisation for both: a NaN or inf anywhere makes the sum non-finite
-        ok = bool(torch.isfinite(x.sum() + self.weight.sum()))   # (finite values can overflow it: then the exact checks)
-    if not ok:
-        if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
-        if not torch.isfinite(self.weight).all():
-            raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
-    return x.to(self.dtype)
+    x = x if x.dtype == self.dtype else x.to(self.dtype)     # (checked after the cast: beyond float32's range is inf)
+    # a NaN or inf anywhere makes the sum non-finite (finite values can overflow it: then the exact checks)
+    if finite and not math.isfinite(x.detach().sum().item() + self.weight.detach().sum().item()): self._check_finite(x)
+    return x
 
 # %% ../nbs/05_quantum.ipynb #52fac906
 @patch
@@ -380,12 +386,20 @@ def _native(self: QuantumLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tenso
 # %% ../nbs/05_quantum.ipynb #7682f4b6
 @patch
 def forward(self: QuantumLayer, x: torch.Tensor) -> torch.Tensor:
-    "The expectation values `(B, n_obs)` of the observables for the inputs `x (B, n_in)` and the layer's weights."
-    x = self._check_input(x)
+    """The expectation values `(B, n_obs)` of the observables for the inputs `x (B, n_in)` and the layer's weights.
+    Exact native values (no shots) are checked after the fact: a NaN or inf in `x` or in a weight that acts on the
+    outputs makes them non-finite (one check instead of two before the call)."""
+    after = self.backend == "torch" and self.estimator.shots is None
+    x = self._check_input(x, finite=not after)
     if x.shape[0] == 0:   # an empty batch: an empty result, still connected to the weights (zero gradient)
         return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + self.weight.sum())
-    if self.backend == "torch": return self._native(x, self.weight)
-    return _QNNFunction.apply(x, self.weight, self._qnn)
+    if self.backend != "torch": return _QNNFunction.apply(x, self.weight, self._qnn)
+    y = self._native(x, self.weight)
+    if after and not math.isfinite(y.detach().sum().item()):
+        self._check_finite(x)
+        raise ValueError(f"the circuit's outputs are not finite although its inputs and weights are: inputs too large "
+                         f"for the angle arithmetic? (largest |x| = {x.abs().max().item():.3g})")
+    return y
 
 # %% ../nbs/05_quantum.ipynb #c9de8fd6
 @patch

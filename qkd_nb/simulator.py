@@ -1074,13 +1074,13 @@ def _run_fast(sim, ax, aw, probabilities_only=False):
 # %% ../nbs/03_simulator.ipynb #a38f48b0
 class _Fused(torch.autograd.Function):
     """`x (B, n_in), w (n_w,) | (1, n_w) -> y (B, n_obs)` of a `_FusedPlan` as one autograd node; `on_backward(B)`,
-    if given, is called when its backward runs. Old-style
+    if given, is called when its backward runs; `cache` as `_fused_forward`'s. Old-style
     (`forward(ctx, ...)`: no argument binding per call); under `torch.func` transforms the caller takes the
     `_Program` path instead. First derivatives only: the gradients it returns carry no graph."""
 
     @staticmethod
-    def forward(ctx, x, w, fp, on_backward=None):
-        y, *ctx.kept = _fused_forward(fp, x, w)    # intermediate tensors only (not inputs or outputs): kept on ctx
+    def forward(ctx, x, w, fp, on_backward=None, cache=True):
+        y, *ctx.kept = _fused_forward(fp, x, w, cache)    # intermediate tensors only (not inputs or outputs): kept on ctx
         ctx.fp, ctx.w_shape, ctx.on_backward, ctx.rows = fp, w.shape, on_backward, x.shape[0]
         return y
 
@@ -1088,42 +1088,47 @@ class _Fused(torch.autograd.Function):
     def backward(ctx, gy):
         if ctx.on_backward is not None: ctx.on_backward(ctx.rows)   # (how `Backprop` counts evaluations)
         gx, gw = _fused_backward(ctx.fp, gy, ctx.kept, *ctx.needs_input_grad[:2])
-        return gx, None if gw is None else gw.reshape(ctx.w_shape), None, None
+        return gx, gw if gw is None or gw.shape == ctx.w_shape else gw.reshape(ctx.w_shape), None, None, None
 
 # %% ../nbs/03_simulator.ipynb #09ed1695
-def _fused_forward(fp, x, w):
-    "`y (B, n_obs)` and what `_fused_backward` needs."
-    v1 = torch.nn.functional.pad(x.to(torch.float64), (0, 1), value=1.0)      # (B, J): the inputs and a 1
-    ph = torch.addmm(fp.q0, (v1[:, :, None] * v1[:, None, :]).flatten(1), fp.Q)   # every input phase, float64
+def _fused_forward(fp, x, w, cache=True):
+    "`y (B, n_obs)` and what `_fused_backward` needs; `cache`: reuse the ansatz matrix while `w` keeps its bits."
+    v1 = torch.constant_pad_nd(x.to(torch.float64), (0, 1), 1.0)      # (B, J): the inputs and a 1
+    ph = torch.addmm(fp.q0, (v1.unsqueeze(2) * v1.unsqueeze(1)).flatten(1), fp.Q)   # every input phase, float64
     if fp.dtype != torch.float64: ph = torch.remainder(ph, 2 * math.pi).to(fp.dtype)
     ex = torch.polar(fp.one, ph)
     keep, psi, D = [], fp.psi0, fp.D
     for kind, a, b in fp.xsteps:
-        if kind == 'phase': psi = psi * ex[:, a * D:(a + 1) * D]; keep.append(psi)
-        elif kind == 'perm': psi = psi[..., a]
-        else: psi = psi @ a
-    M, V = _fused_tail_cached(fp, w.reshape(-1))
-    d = psi @ M
-    y = torch.view_as_real(d).square().flatten(-2) @ fp.W2
+        if kind == 'phase': psi = psi * ex.narrow(1, a * D, D); keep.append(psi)
+        elif kind == 'perm': psi = psi.index_select(-1, a)
+        else: psi = torch.mm(psi, a)
+    M, V = _fused_tail_cached(fp, w.reshape(-1)) if cache else _fused_tail(fp, w.reshape(-1))
+    d = torch.mm(psi, M)                                   # (2-D products: mm, what @ calls, without its dispatch)
+    y = torch.mm(torch.view_as_real(d).square().flatten(-2), fp.W2)
     return y, v1.to(fp.dtype), ex, psi, d, M, V, keep
 
 # %% ../nbs/03_simulator.ipynb #c2974081
 def _fused_tail(fp, w):
-    "The input-independent rest as one matrix `M (D, D)` (`psi @ M`), and the unitaries `V` it passed through (for backward)."
+    """The input-independent rest as one matrix `M (D, D)` (`psi @ M`), and the unitaries `V` it passed through (for backward).
+    Every layer's Kronecker product is one gather from the table of 2 x 2 factors (`fp.kidx`, factor p of every entry
+    in row p) and `n - 1` products, most significant factor first (`_kron`'s values)."""
     T, D, V = fp.T0, fp.D, []
     if fp.n_kron:
         tab = fp.const
         if fp.n_trig:
-            cs = torch.sin(torch.add(fp.off, w[fp.trig_w][:, None], alpha=0.5))    # (K, 2): cos, sin of half the angles
-            m = torch.view_as_complex(torch.baddbmm(fp.tm0, cs[:, None], fp.tm).view(-1, 2, 2, 2))   # (K, 2, 2), transposed
+            cs = torch.sin(torch.add(fp.off, w.take(fp.trig_w), alpha=0.5))       # (K, 1, 2): cos, sin of half the angles
+            m = torch.view_as_complex(torch.baddbmm(fp.tm0, cs, fp.tm).view(-1, 2))   # (K 2 2,): transposed
             tab = torch.cat([m, tab])
-        K = _kron(tab[fp.fidx])                                              # (L, D, D): every layer's matrix
+        fs = tab.take(fp.kidx).unbind()                                           # n x (L, D, D)
+        K = fs[0]
+        for f in fs[1:]: K = K * f
+        K = K.unbind()                                                       # L x (D, D): every layer's matrix
     if fp.n_phase: ew = torch.polar(fp.one, torch.addmm(fp.cw, w[None], fp.Aw))    # (1, Lp D)
     for kind, a, b in fp.tsteps:
-        if kind == 'kron': V.append(T); T = T @ K[a]
-        elif kind == 'phase': T = T * ew[:, a * D:(a + 1) * D]; V.append(T)
-        elif kind == 'perm': T = T[..., a]
-        else: T = T @ a
+        if kind == 'kron': V.append(T); T = K[a] if T is fp.T0 and fp.T0_eye else torch.mm(T, K[a])   # (I K = K)
+        elif kind == 'phase': T = T * ew.narrow(1, a * D, D); V.append(T)
+        elif kind == 'perm': T = T.index_select(-1, a)
+        else: T = torch.mm(T, a)
     return T, V
 
 # %% ../nbs/03_simulator.ipynb #33b23397
@@ -1143,16 +1148,17 @@ def _fused_tail_cached(fp, w):
 # %% ../nbs/03_simulator.ipynb #fc82d502
 def _fused_backward(fp, gy, kept, need_x, need_w):
     """`(dL/dx, dL/dw)`. Weights: `Y = V^H H V` for every unitary `V` of the tail, `H = c^H g`, `g = (dL/dd) M^H`;
-    then one gather (`fp.ridx`), a sign (`fp.rsgn`) and `fp.rsel` (rows -> weights). Inputs: back through the phases."""
+    then one gather (`fp.ridx`), a sign (`fp.rsgn_c`, conjugated) and `fp.rsel` (rows -> weights). Inputs: back through the phases."""
     v1, ex, c, d, M, V, keep = kept
-    gd = d * (gy @ fp.W2T)                                                      # dL/dd (complex)
-    g = gd @ M.mH
+    gd = d * torch.mm(gy, fp.W2T)                                                      # dL/dd (complex)
+    g = torch.mm(gd, M.mH)
     gx = gw = None
     if need_w:
         if fp.n_rows:
             if not isinstance(V, torch.Tensor): V = torch.stack(V)
-            Y = V.mH @ ((c.mH @ g) @ V)
-            gw = (Y.reshape(-1)[fp.ridx].conj() * fp.rsgn).real.sum(-1) @ fp.rsel   # reshape: batched grads have no flatten rule
+            Y = V.mH @ (torch.mm(c.mH, g) @ V)                   # reshape, index_select: rules for batched gradients (vmap)
+            Yr = Y.reshape(-1).index_select(0, fp.ridx).view(fp.rsgn_c.shape)
+            gw = (Yr * fp.rsgn_c).real.sum(-1) @ fp.rsel          # Re(conj(a) b) = Re(a conj(b)), bit for bit
         else: gw = fp.zero_w
     if need_x:
         D, gph, keep = fp.D, [None] * fp.n_xphase, list(keep)
@@ -1160,10 +1166,10 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
             if kind == 'phase':
                 gph[a] = (g * keep.pop().conj()).imag
                 if not keep: break                       # the state before the first phase is constant
-                g = g * ex[:, a * D:(a + 1) * D].conj()
-            elif kind == 'perm': g = g[..., b]
-            else: g = g @ b
-        gx = torch.bmm((torch.cat(gph, -1) @ fp.G).reshape(-1, fp.J, fp.J), v1[:, :, None])[:, :-1, 0]
+                g = g * ex.narrow(1, a * D, D).conj()
+            elif kind == 'perm': g = g.index_select(-1, b)
+            else: g = torch.mm(g, b)
+        gx = torch.bmm(torch.mm(torch.cat(gph, -1), fp.G).view(-1, fp.J, fp.J), v1.unsqueeze(2)).squeeze(2).narrow(1, 0, fp.J - 1)
     return gx, gw
 
 # %% ../nbs/03_simulator.ipynb #bee65167
@@ -1282,11 +1288,14 @@ def _fused_tail_tables(sim, tail, table, D, cd):
     rsel = torch.zeros(R, S, dtype=dt)
     rsel[torch.arange(R), torch.as_tensor(rows, dtype=torch.long)] = 1
     const = torch.stack([c.to(cd).cpu() for c in consts] + [torch.eye(2, dtype=cd)])
+    bits = (j[:, None] >> np.arange(n - 1, -1, -1)) & 1                   # (D, n): bit of qubit p, most significant first
+    rc = torch.as_tensor(2 * bits[:, None, :] + bits[None, :, :]).permute(2, 0, 1)   # (n, D, D): 2 r_p + c_p
+    kidx = 4 * fidx.T[:, :, None, None] + rc[:, None]                  # (n, L, D, D) into the flat factor table
     to = lambda t: t.to(dev)
     return dict(tsteps=steps, n_kron=len(layers), n_trig=K, n_phase=Lp, n_rows=R,
-                trig_w=to(torch.tensor([sel[tr[0]] for tr in trig], dtype=torch.long)),
-                off=to(torch.tensor([math.pi / 2, 0.0], dtype=dt)), tm=to(tm.reshape(K, 2, 8)), tm0=to(tm0.reshape(K, 1, 8)),
-                const=to(const), fidx=to(fidx), ridx=to(ridx), rsgn=to(rsgn), Aw=to(selm.T @ Aw), cw=to(cw),
+                trig_w=to(torch.tensor([sel[tr[0]] for tr in trig], dtype=torch.long).reshape(K, 1, 1)),
+                off=to(torch.tensor([[[math.pi / 2, 0.0]]], dtype=dt)), tm=to(tm.reshape(K, 2, 8)), tm0=to(tm0.reshape(K, 1, 8)),
+                const=to(const.reshape(-1)), kidx=to(kidx), ridx=to(ridx.reshape(-1)), rsgn_c=to(rsgn.conj().resolve_conj()), Aw=to(selm.T @ Aw), cw=to(cw),
                 rsel=to(rsel @ selm), zero_w=to(torch.zeros(sim.n_weights, dtype=dt)))
 
 # %% ../nbs/03_simulator.ipynb #9575f6f0
@@ -1320,7 +1329,8 @@ def _fused_plan(sim):
     q0 = xt['c0'] @ Ax + torch.cat([table.c[:, l * D:(l + 1) * D] for l in slices], 1).double()
     Q3 = Q.view(J, J, -1)
     G = (Q3 + Q3.transpose(0, 1)).reshape(J * J, -1).T.to(dt).contiguous()
-    return _FusedPlan(dtype=dt, D=D, J=J, psi0=psi0, xsteps=xsteps, n_xphase=len(slices), T0=T0, Q=Q, q0=q0, G=G,
+    return _FusedPlan(dtype=dt, D=D, J=J, psi0=psi0, xsteps=xsteps, n_xphase=len(slices), T0=T0,
+                      T0_eye=bool(torch.equal(T0, torch.eye(D, dtype=T0.dtype, device=dev))), Q=Q, q0=q0, G=G,
                       one=torch.ones(1, 1, dtype=dt, device=dev), W2=Wp.repeat_interleave(2, 0).contiguous(),
                       W2T=(2 * Wp.T).contiguous(), **tt)
 
@@ -1575,7 +1585,7 @@ def _fused_call(self: CompiledCircuit, x, w, on_backward=None):
             or torch._C._are_functorch_transforms_active()):                  # (torch.func: the _Program path)
         return None
     self._memory_check(x.shape[0])
-    return _Fused.apply(x, w, fp, on_backward)
+    return _Fused.apply(x, w, fp, on_backward, not (w.requires_grad and torch.is_grad_enabled()))   # (training: new weights each step)
 
 # %% ../nbs/03_simulator.ipynb #f478eb3c
 @patch
