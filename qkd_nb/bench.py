@@ -773,17 +773,24 @@ PROFILES = {
     'quick': dict(sizes=_grid([2, 4, 6, 8], [1, 64]), threads=[1], repeats=3, time_cap_s=15.0, e2e=True),
     'repro': dict(sizes=_grid([2, 4, 8, 12], [64], [(4, 1)]), threads=[1], repeats=5, time_cap_s=10.0, e2e=True,
                   limits={'qiskit-ml': 16, 'aer': 16, 'pyqtorch-adjoint': 2 ** 12}),
-    'full': dict(sizes=_grid(range(2, 17, 2), [1, 64, 1024], [(18, 1), (20, 1)]), threads=[1, None], repeats=7,
-                 time_cap_s=60.0, e2e=True),
+    'full': dict(sizes=_grid(range(2, 17, 2), [1, 64], [(18, 1), (20, 1)]) + _grid(range(2, 15, 2), [1024]), threads=[1],
+                 repeats=5, time_cap_s=20.0, e2e=True, more_threads={None: _grid([8, 12, 14, 16], [64])},
+                 limits={'qiskit-ml': 2 ** 8, 'aer': 2 ** 8, 'pyqtorch-adjoint': 2 ** 12, 'pyqtorch': 2 ** 22,
+                         'pl-default': 2 ** 22, 'pl-lightning': 2 ** 22, 'qulacs': 2 ** 22}),
 }
-"Benchmark profiles: sizes (n, B), thread counts (None = all cores), repeats, time cap, end-to-end epoch, per-peer `limits` (see `run_grid`)."
+"""Benchmark profiles: sizes (n, B) at each of `threads` (None = all cores), repeats, time cap, end-to-end epoch, per-peer
+`limits` (see `run_grid`), `more_threads` {threads: sizes} measured besides. 'full' fits a 2-core machine in about 40 min:
+B = 1024 to 14 qubits, the slowest peers to 2^22 amplitudes; the whole grid of the issue (B = 1024 at 16 qubits, every
+size on all threads) is `--qubits ... --batches ... --threads 1 0` on a larger machine."""
 
 # %% ../nbs/13_bench.ipynb #70535fdb
 def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=None, threads=None, repeats=None,
                   time_cap_s=None, e2e=None, seed: int = 0, dataset: str = 'digits', log=print) -> dict:
-    "Run `profile` (arguments not None override it), write the report into `out_dir`; returns results, closest, e2e, paths."
+    """Run `profile` (arguments not None override it; given `sizes` or `threads`, its `more_threads` are not run), write the
+    report into `out_dir`; returns results, closest, e2e, paths."""
     if profile not in PROFILES: raise ValueError(f'profile must be one of {list(PROFILES)}, got {profile!r}')
     P = {k: v for k, v in PROFILES[profile].items()}
+    sizes_given = sizes is not None
     P.update({k: v for k, v in dict(sizes=sizes, threads=threads, repeats=repeats, time_cap_s=time_cap_s, e2e=e2e).items() if v is not None})
     sizes = [(int(n), int(B)) for n, B in P['sizes']]
     if not sizes or any(n < 2 or B < 1 for n, B in sizes): raise ValueError(f'sizes must be (n >= 2, B >= 1) pairs, got {sizes}')
@@ -796,6 +803,9 @@ def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=N
     info = machine_info()
     log(f'benchmark profile={profile} sizes={sizes} threads={P["threads"]} peers={ran} | {info}')
     df = run_grid(sizes, ran, P['threads'], P['repeats'], P['time_cap_s'], seed=seed, limits=P.get('limits'), log=log)
+    for th, sz in ({} if threads is not None or sizes_given else P.get('more_threads', {})).items():
+        df = pd.concat([df, run_grid(sz, ran, [th], P['repeats'], P['time_cap_s'], seed=seed, limits=P.get('limits'), log=log)],
+                       ignore_index=True)
     e2e_df = None
     if P['e2e']:
         cp = closest_peers(df[(df.n == 4) & (df.B == 64)])

@@ -51,7 +51,12 @@ def make_step(sim_mod, n, B, dtype=None, device='cpu', seed=0):
     x = torch.tensor(rng.uniform(0, np.pi, (B, n)), dtype=dtype, device=device, requires_grad=True)
     w = torch.tensor(rng.uniform(-np.pi, np.pi, sim.n_weights), dtype=dtype, device=device, requires_grad=True)
 
-    def step():
+    with torch.no_grad(): ws = [w.detach().clone(), torch.nextafter(w.detach(), torch.tensor(float('inf'), dtype=dtype, device=device))]
+    calls = [0]
+
+    def step():      # as in training, the weights change every call (by one ulp: nothing built from them is reused)
+        with torch.no_grad(): w.copy_(ws[calls[0] % 2])
+        calls[0] += 1
         x.grad = w.grad = None
         sim(x, w).sum().backward()
         if device != 'cpu': torch.cuda.synchronize()
