@@ -20,12 +20,12 @@ from .circuits import PQC, PQCConfig, build_pqc, resolve_observables
 from .quantum import QuantumLayer, HybridStudent, statevector_expectations
 
 # %% auto #0
-__all__ = ['BASIS', 'ROTATIONS', 'PEERS', 'BASELINE', 'REFERENCE', 'TOL32', 'PROFILES', 'student_pqc', 'angle_function', 'Gate',
-           'circuit_gates', 'pauli_terms', 'PeerLayer', 'install_torchvision_stub', 'TorchQuantumLayer',
-           'PyqtorchLayer', 'QulacsLayer', 'TensorCircuitLayer', 'PennyLaneLayer', 'QiskitMLLayer', 'Peer',
-           'make_layer', 'peer_versions', 'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one', 'measure',
-           'agreement', 'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'closest_peers', 'report_markdown',
-           'write_report', 'machine_info', 'run_benchmark', 'main']
+__all__ = ['BASIS', 'ROTATIONS', 'PEERS', 'BASELINE', 'REFERENCE', 'TOL32', 'TARGETS', 'PROFILES', 'student_pqc',
+           'angle_function', 'Gate', 'circuit_gates', 'pauli_terms', 'PeerLayer', 'install_torchvision_stub',
+           'TorchQuantumLayer', 'PyqtorchLayer', 'QulacsLayer', 'TensorCircuitLayer', 'PennyLaneLayer', 'QiskitMLLayer',
+           'Peer', 'make_layer', 'peer_versions', 'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one',
+           'measure', 'agreement', 'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'closest_peers',
+           'report_markdown', 'write_report', 'machine_info', 'targets', 'run_benchmark', 'main']
 
 # %% ../nbs/13_bench.ipynb #2808aac4
 def student_pqc(n_qubits: int, entanglement: str = "linear", **cfg) -> PQC:
@@ -763,6 +763,31 @@ def machine_info() -> dict:
         cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), cpu)
     return dict(python=platform.python_version(), torch=torch.__version__, cpu=cpu, cores=os.cpu_count(),
                 load=' '.join(f'{v:.2f}' for v in os.getloadavg()))
+
+# %% ../nbs/13_bench.ipynb #271d7408
+TARGETS = dict(n_small=4, B=64, threads=1, small_ratio=10.0, small_time_s=4e-4, large_ratio=3.0, n_max=16)
+"The speed targets of issue 12: at `n_small` qubits `small_ratio` x every peer and a step within `small_time_s`; `large_ratio` x every peer at every n <= `n_max` (batch `B`, `threads`)."
+
+def targets(df: pd.DataFrame, t: dict | None = None) -> pd.DataFrame:
+    """Each speed target of `TARGETS` (or `t`) against a benchmark's results: the worst case, whether it is met, and
+    the peers not measured there (skipped: their time is not known, so the target holds for the others only)."""
+    t = {**TARGETS, **(t or {})}
+    d = df[(df.B == t['B']) & (df.threads_asked.astype(str) == str(t['threads']))]
+    cp = closest_peers(d)
+    skipped = lambda m: ', '.join(sorted({f'{r.peer} (n={r.n})' for r in d[m & (d.status == 'skipped')].itertuples()})) or '-'
+    small, large = cp[cp.n == t['n_small']], cp[cp.n <= t['n_max']].dropna(subset=['ratio'])
+    rows = []
+    if len(small):
+        s = small.iloc[0]
+        rows.append(dict(target=f"n = {t['n_small']}: >= {t['small_ratio']:g}x every peer", worst=f'{s.closest_peer} {s.ratio:.1f}x',
+                         met=bool(s.ratio >= t['small_ratio']), not_measured=skipped(d.n == t['n_small'])))
+        rows.append(dict(target=f"n = {t['n_small']}: <= {1e3 * t['small_time_s']:g} ms a step", worst=_fmt_t(s.native_s),
+                         met=bool(s.native_s <= t['small_time_s']), not_measured='-'))
+    if len(large):
+        w = large.loc[large.ratio.idxmin()]
+        rows.append(dict(target=f"n <= {t['n_max']}: >= {t['large_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
+                         met=bool(w.ratio >= t['large_ratio']), not_measured=skipped(d.n <= t['n_max'])))
+    return pd.DataFrame(rows, columns=['target', 'worst', 'met', 'not_measured'])
 
 # %% ../nbs/13_bench.ipynb #8b4c3bd6
 def _grid(qubits, batches, extra=()): return [(n, B) for B in batches for n in qubits] + list(extra)
