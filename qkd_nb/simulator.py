@@ -556,6 +556,64 @@ def _apply_block(state, K, lo, c):
     s = state.reshape(N, X, d, L).transpose(1, 2).reshape(N, d, X * L)
     return mm(K, s).reshape(N, d, X, L).transpose(1, 2).reshape(N, M, D)
 
+# %% ../nbs/03_simulator.ipynb #365db6e9
+def _block_mul(s, K, lo, c):
+    """`K (Nm, 2^c, 2^c)` (Nm = 1 or the rows) on the contiguous qubits lo..lo+c-1 of `s (N, M, D)`, from views
+    of the state (no copies): below the block `L = 2^lo` amplitudes, so `s` is a stack of `(2^c, L)` matrices
+    multiplied from the left (one batched product), or for `lo = 0` a stack of rows multiplied from the right.
+    A real `K` multiplies the real and imaginary parts together (the real view; for `lo = 0`, `K^T (x) I_2`)."""
+    N, M, D = s.shape
+    d, L, Nm, real = 2 ** c, 1 << lo, K.shape[0], not K.is_complex()
+    if Nm > N: N, s = Nm, s.expand(Nm, M, D)
+    v, R = torch.view_as_real(s) if real else s, M * D // (d * L)
+    if L == 1:
+        Kt = K.mT
+        if real: Kt = (Kt[:, :, None, :, None] * torch.eye(2, dtype=K.dtype, device=K.device)[:, None]).reshape(Nm, 2 * d, 2 * d)
+        v = v.reshape(N, R, -1)
+        out = v.reshape(-1, v.shape[-1]) @ Kt[0] if Nm == 1 else torch.bmm(v, Kt)
+    else:
+        Kb = K.expand(N * R, d, d) if Nm == 1 else K[:, None].expand(N, R, d, d).reshape(N * R, d, d)
+        out = torch.bmm(Kb, v.reshape(N * R, d, -1))
+    return torch.view_as_complex(out.reshape(N, M, D, 2)) if real else out.reshape(N, M, D)
+
+# %% ../nbs/03_simulator.ipynb #7bfd4969
+def _block_grad_K(g, s, K, lo, c):
+    "`dL/dK (Nm, 2^c, 2^c)` of `out = _block_mul(s, K, lo, c)` from the output's gradient `g` (real where `K` is)."
+    N, M, D = g.shape
+    d, L, Nm, real = 2 ** c, 1 << lo, K.shape[0], not K.is_complex()
+    s, R = s.expand(N, M, D), M * D // (d * L)
+    if L == 1:      # out = v @ K^T, so dL/d(K^T) = v^H g
+        v, gg = s.reshape(N, R, d), g.reshape(N, R, d)
+        P = ((v.reshape(-1, d).mH @ gg.reshape(-1, d))[None] if Nm == 1 else torch.bmm(v.mH, gg)).mT
+        return P.real if real else P
+    if real: s, g = torch.view_as_real(s), torch.view_as_real(g)
+    P = torch.bmm(g.reshape(N * R, d, -1), s.reshape(N * R, d, -1).mH)   # (stack, d, d): g v^H of every matrix
+    return P.sum(0, keepdim=True) if Nm == 1 else P.reshape(N, R, d, d).sum(1)
+
+# %% ../nbs/03_simulator.ipynb #cbb86281
+class _BlockMul(torch.autograd.Function):
+    """`_block_mul(s, K, lo, c)` as one autograd node: backward is the same product with `K^H` (the state's
+    gradient) and `_block_grad_K` (the matrix's); it keeps the input state only when `K` needs its gradient."""
+
+    @staticmethod
+    def forward(s, K, lo, c): return _block_mul(s, K, lo, c)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        s, K, ctx.lo, ctx.c = inputs
+        ctx.save_for_backward(s if ctx.needs_input_grad[1] else None, K)
+        ctx.s_rows = s.shape[0]
+
+    @staticmethod
+    def backward(ctx, g):
+        s, K = ctx.saved_tensors
+        gs = gK = None
+        if ctx.needs_input_grad[0]:
+            gs = _block_mul(g, K.mH, ctx.lo, ctx.c)
+            if ctx.s_rows == 1 and gs.shape[0] != 1: gs = gs.sum(0, keepdim=True)   # a broadcast state
+        if ctx.needs_input_grad[1]: gK = _block_grad_K(g, s, K, ctx.lo, ctx.c)
+        return gs, gK, None, None
+
 # %% ../nbs/03_simulator.ipynb #9fe68c2b
 def _apply_matrix(state, mat, qubits, n):
     "Apply a (Nm, 2^k, 2^k) matrix (Nm = 1 or the state's N) on `qubits` of state (N, M, D)."
@@ -638,6 +696,7 @@ class _Layer:
 
     chunk = 4  # qubits per kron block: 16x16 matmuls keep BLAS busy without wasting flops
     real_min_qubits = 12  # real arithmetic for real layers from this size on (measured: slower below, ~5% faster at 14)
+    views_min_qubits = 13  # blocks by `_BlockMul` on views of the state from this size on (below: `_apply_block`, unchanged)
 
     def __init__(self, n):
         self.n, self.gates, self.qubits = n, [], set()
@@ -680,7 +739,10 @@ class _Layer:
                 d, m = K.shape[-1], ms[j]
                 K = (K.reshape(-1, d, 1, d, 1) * m.reshape(-1, 1, 2, 1, 2)).reshape(-1, 2 * d, 2 * d)
             return K
-        for lo, c, idx in self.chunks: state = _apply_block(state, kron(idx), lo, c)
+        views = self.n >= self.views_min_qubits and not torch._C._are_functorch_transforms_active()
+        for lo, c, idx in self.chunks:
+            K = kron(idx)
+            state = _BlockMul.apply(state, K, lo, c) if views and (lo == 0 or lo >= c) else _apply_block(state, K, lo, c)
         return state
 
 # %% ../nbs/03_simulator.ipynb #16ed13ab
