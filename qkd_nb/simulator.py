@@ -40,13 +40,25 @@ def _cols(idx):
     return torch.as_tensor(idx, dtype=torch.long)
 
 # %% ../nbs/03_simulator.ipynb #dd2b8661
+def _take(x, idx):
+    """`x[..., idx]` for a complex `x (..., D)` and an integer `idx (D,)`: the same values (a gather copies bits),
+    moved faster than by advanced indexing with int32 indices (~2.5x at 14 qubits): complex64 amplitudes as
+    8-byte words by `torch.gather`, complex128 by `index_select`, with int64 indices made for the call."""
+    if not x.is_complex() or torch._C._are_functorch_transforms_active(): return x[..., idx]
+    *lead, D = x.shape
+    x2, i = x.reshape(-1, D), idx.to(torch.int64)
+    if x.dtype == torch.complex64: out = torch.gather(x2.view(torch.int64), 1, i.expand(x2.shape[0], D)).view(x.dtype)
+    else: out = torch.index_select(x2, 1, i)
+    return out.reshape(*lead, D)
+
+# %% ../nbs/03_simulator.ipynb #6bc75bcf
 class _Permute(torch.autograd.Function):
     "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add); vmap-able."
     generate_vmap_rule = True
 
     @staticmethod
     def forward(x, src, inv):
-        return x[..., src]
+        return _take(x, src)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
