@@ -380,11 +380,38 @@ def _rows_int8(A):
     return A if isinstance(A, torch.Tensor) else torch.from_numpy(A.make())
 
 # %% ../nbs/03_simulator.ipynb #62d663fd
+class _PhaseMul(torch.autograd.Function):
+    """`s (N|1, M, D) * exp(i ph)[:, None]` for real phases `ph (N|1, D)` as one autograd node (13 qubits and more):
+    the factor from `cos` and `sin` (vectorised; `torch.polar` took ~4x as long, and its backward more), and a
+    backward from the output: `dL/ds = g exp(-i ph)`, `dL/dph = Im(g conj(out))` (summed over broadcast rows)."""
+
+    @staticmethod
+    def forward(ctx, s, ph):
+        e = torch.complex(torch.cos(ph), torch.sin(ph))[:, None, :]
+        out = s * e
+        ctx.save_for_backward(e, out if ctx.needs_input_grad[1] else None)
+        ctx.s_rows, ctx.ph_rows = s.shape[0], ph.shape[0]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        e, out = ctx.saved_tensors
+        gs = gph = None
+        if ctx.needs_input_grad[0]:
+            gs = g * e.conj()
+            if ctx.s_rows == 1 and gs.shape[0] != 1: gs = gs.sum(0, keepdim=True)
+        if ctx.needs_input_grad[1]:
+            gph = (g * out.conj()).imag.sum(1)
+            if ctx.ph_rows == 1 and gph.shape[0] != 1: gph = gph.sum(0, keepdim=True)
+        return gs, gph
+
+# %% ../nbs/03_simulator.ipynb #75c88fc0
 class _Mono:
     """A run of diagonal and permutation gates as one operation: out = gather(in * exp(i*phase), src),
     phase = ax @ Ax + aw @ Aw + c (the phases of every gate, moved to the input's basis)."""
 
     generate_min_qubits = 14   # from this size on, phase tables are kept as `_BitRows` recipes where they can be
+    node_min_qubits = 13       # from this size on, phases are applied by `_PhaseMul` (below: `torch.polar`, unchanged)
 
     def __init__(self, n, bits):
         self.n, self.bits, self.gates = n, bits, []
@@ -404,7 +431,7 @@ class _Mono:
             t['A' + sp] = A2 if isinstance(A2, _BitRows) else torch.as_tensor(A2, device=device)  # 2 x the phase per unit angle, int8
         t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
-        # int32 gather indices, sharing the arrays' memory on CPU (torch indexes with int32 as fast as with int64)
+        # int32 gather indices, sharing the arrays' memory on CPU (`_take` makes int64 ones for the call)
         t['src'] = None if ident else torch.as_tensor(self.src, device=device)
         t['inv'] = None if ident else torch.as_tensor(self.inv, device=device)
         self.t = t
@@ -424,9 +451,15 @@ class _Mono:
         if inverse and self.t['inv'] is not None: state = _Permute.apply(state, self.t['inv'], self.t['src'])
         if self.has_phase:
             ph = self.phase(ax, aw)
-            state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
+            if self.n >= self.node_min_qubits and not torch._C._are_functorch_transforms_active():
+                state = _PhaseMul.apply(state, -ph if inverse else ph)
+            else: state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
         if not inverse and self.t['src'] is not None: state = _Permute.apply(state, self.t['src'], self.t['inv'])
         return state
+
+    def permute(self, state):
+        "The run's permutation alone, its phases dropped (a last run: they do not change `|psi|^2`)."
+        return state if self.t['src'] is None else _Permute.apply(state, self.t['src'], self.t['inv'])
 
 # %% ../nbs/03_simulator.ipynb #aa8962a2
 @patch
@@ -838,14 +871,17 @@ class _Static:
         for op in self.ops: R = op.apply(R, ax, aw)
         return R
 
-    def apply(self, state, ax, aw, fuse_max=1024):
+    def apply(self, state, ax, aw, fuse_max=1024, phases=True):
+        "`phases=False` drops the phases of a last `_Mono` (see `_Mono.permute`) where the ops run one by one."
         N, M, D = state.shape
         if self.R is not None and N * M > 1:
             return (state.reshape(-1, D) @ self.R).reshape(N, M, D)
         if aw.shape[0] == 1 and N * M >= D and D <= fuse_max:
             R = self.unitary_T(aw, ax)[0]
             return (state.reshape(-1, D) @ R).reshape(N, M, D)
-        for op in self.ops: state = op.apply(state, ax, aw)
+        for i, op in enumerate(self.ops):
+            last = not phases and i == len(self.ops) - 1 and isinstance(op, _Mono)
+            state = op.permute(state) if last else op.apply(state, ax, aw)
         return state
 
 # %% ../nbs/03_simulator.ipynb #b8903a87
@@ -1420,6 +1456,8 @@ class CompiledCircuit(torch.nn.Module):
     """A Qiskit circuit compiled into a batched, differentiable torch function
     `(x (B, n_in), w (n_w,) or (B, n_w)) -> expectation values (B, n_obs)`."""
 
+    large_min_qubits = 13   # from this size on, diagonal observables are read by one node, without the final phases
+
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, dtype=torch.float32, device='cpu', fuse_max_qubits: int = 10,
                  max_memory: int = None, fast_max_qubits: int = 5):
@@ -1603,14 +1641,17 @@ def initial_state(self: CompiledCircuit):
 
 # %% ../nbs/03_simulator.ipynb #17b5e61e
 @patch
-def run(self: CompiledCircuit, ax, aw):
-    "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
+def run(self: CompiledCircuit, ax, aw, probabilities_only=False):
+    """Final states (B, D) from gate angles (see `angles`); the global phase is not included. `probabilities_only`
+    drops the phases of a last diagonal run (they do not change `|psi|^2`; the layer-by-layer path only)."""
     B = max(ax.shape[0], aw.shape[0])
     self._memory_check(B)
     if self._plan is not None: return _run_fast(self, ax, aw).expand(B, -1)
-    state = self._psi0
-    for op in self.ops[self._lead:]:
-        state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
+    state, ops = self._psi0, self.ops[self._lead:]
+    for i, op in enumerate(ops):
+        phases = not (probabilities_only and i == len(ops) - 1)
+        if isinstance(op, _Static): state = op.apply(state, ax, aw, self.fuse_max, phases)
+        else: state = op.permute(state) if not phases and isinstance(op, _Mono) else op.apply(state, ax, aw)
     return state[:, 0, :].expand(B, -1)
 
 # %% ../nbs/03_simulator.ipynb #19fa69b7
@@ -1667,6 +1708,8 @@ def forward(self: CompiledCircuit, x, w=None):
         self._memory_check(B)
         psi = _run_fast(self, ax, aw, probabilities_only=True)
         return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
+    if self.n_qubits >= self.large_min_qubits and len(self._obs_t) == 1 and self._obs_t[0][0] is None:
+        return _DiagReadout.apply(self.run(ax, aw, probabilities_only=True), self._obs_t[0][1])   # one node, no final phases
     return self.expval(self.run(ax, aw))
 
 # %% ../nbs/03_simulator.ipynb #f37c295f
