@@ -1457,6 +1457,7 @@ class CompiledCircuit(torch.nn.Module):
     `(x (B, n_in), w (n_w,) or (B, n_w)) -> expectation values (B, n_obs)`."""
 
     large_min_qubits = 13   # from this size on, diagonal observables are read by one node, without the final phases
+    tune_malloc = True      # states of 16 MiB and more: `_tune_malloc` (process-wide; CPU, glibc)
 
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, dtype=torch.float32, device='cpu', fuse_max_qubits: int = 10,
@@ -1607,9 +1608,28 @@ def angles(self: CompiledCircuit, x, w):
     return self._xmap(v, self._xt, period), self._wmap(w, self._wt, period)
 
 # %% ../nbs/03_simulator.ipynb #e03f4c5c
+_malloc_threshold = [0]   # what `_tune_malloc` has set (bytes); 0 = the C library's defaults
+
+def _tune_malloc(nbytes: int) -> bool:
+    """Let the C allocator serve blocks below `nbytes` (capped at 1 GiB) from its heap and keep that much freed
+    memory (glibc's `mallopt` M_MMAP_THRESHOLD and M_TRIM_THRESHOLD); True if set now or before, False where
+    the C library has no `mallopt` or refuses."""
+    nbytes = min(int(nbytes), 2 ** 30)
+    if nbytes <= _malloc_threshold[0]: return True
+    try:
+        import ctypes
+        mallopt = ctypes.CDLL(None).mallopt       # the process's C library
+    except (OSError, AttributeError): return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if mallopt(M_MMAP_THRESHOLD, nbytes) != 1 or mallopt(M_TRIM_THRESHOLD, nbytes) != 1: return False
+    _malloc_threshold[0] = nbytes
+    return True
+
+# %% ../nbs/03_simulator.ipynb #ca12979a
 @patch
 def _memory_check(self: CompiledCircuit, rows):
     per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
+    if per >= 2 ** 24 and self.tune_malloc and self.device.type == 'cpu': _tune_malloc(4 * per)   # (see `_tune_malloc`)
     need = per * self._n_states
     limit = self.max_memory or getattr(self, '_mem_limit', None)
     if limit is None:
