@@ -401,7 +401,8 @@ class _PhaseMul(torch.autograd.Function):
             gs = g * e.conj()
             if ctx.s_rows == 1 and gs.shape[0] != 1: gs = gs.sum(0, keepdim=True)
         if ctx.needs_input_grad[1]:
-            gph = (g * out.conj()).imag.sum(1)
+            gph = (g * out.conj()).imag
+            gph = gph[:, 0] if gph.shape[1] == 1 else gph.sum(1)     # (a sum over one row of a strided view: slow)
             if ctx.ph_rows == 1 and gph.shape[0] != 1: gph = gph.sum(0, keepdim=True)
         return gs, gph
 
@@ -1672,7 +1673,7 @@ def run(self: CompiledCircuit, ax, aw, probabilities_only=False):
         phases = not (probabilities_only and i == len(ops) - 1)
         if isinstance(op, _Static): state = op.apply(state, ax, aw, self.fuse_max, phases)
         else: state = op.permute(state) if not phases and isinstance(op, _Mono) else op.apply(state, ax, aw)
-    return state[:, 0, :].expand(B, -1)
+    return state.squeeze(1).expand(B, -1)     # (a view: its backward is one too, where `[:, 0]`'s wrote zeros and copied)
 
 # %% ../nbs/03_simulator.ipynb #19fa69b7
 @patch
