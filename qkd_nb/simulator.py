@@ -384,19 +384,21 @@ def _rows_int8(A):
 class _PhaseMul(torch.autograd.Function):
     """`s (N|1, M, D) * exp(i ph)[:, None]` for real phases `ph (N|1, D)` as one autograd node (13 qubits and more):
     the factor from `cos` and `sin` (vectorised; `torch.polar` took ~4x as long, and its backward more), and a
-    backward from the output: `dL/ds = g exp(-i ph)`, `dL/dph = Im(g conj(out))` (summed over broadcast rows)."""
+    backward from the output: `dL/ds = g exp(-i ph)`, `dL/dph = Im(g conj(out))` (summed over broadcast rows);
+    differentiable again (`create_graph`: the factor is then made again from `ph`, on the graph)."""
 
     @staticmethod
     def forward(ctx, s, ph):
         e = torch.complex(torch.cos(ph), torch.sin(ph))[:, None, :]
         out = s * e
-        ctx.save_for_backward(e, out if ctx.needs_input_grad[1] else None)
+        ctx.save_for_backward(e, out if ctx.needs_input_grad[1] else None, ph)
         ctx.s_rows, ctx.ph_rows = s.shape[0], ph.shape[0]
         return out
 
     @staticmethod
     def backward(ctx, g):
-        e, out = ctx.saved_tensors
+        e, out, ph = ctx.saved_tensors
+        if torch.is_grad_enabled(): e = torch.complex(torch.cos(ph), torch.sin(ph))[:, None, :]   # create_graph: e of ph
         gs = gph = None
         if ctx.needs_input_grad[0]:
             gs = g * e.conj()
