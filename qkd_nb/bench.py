@@ -759,9 +759,9 @@ def state_traffic(sim, B: int) -> pd.DataFrame:
         elif kind == 'Fused': f, b = 2 * S(rout) + D * D * 2 * r, (2 * S(rout) + D * D * 2 * r) if needs else 0
         else: f, b = 6 * S(rout), 8 * S(rout)                   # a dense gate: permute, product, permute back
         out.append(dict(kernel=kind, rows=rout, forward=f, backward=b)); rows_out = rout
-    W = D * sim.n_outputs * r                                        # the readout |psi|^2 @ W
+    W = D * sim.n_outputs * r                                        # the readout |psi|^2 @ W (`_DiagReadout`)
     f = 2 * 2 * H(B) + 3 * H(B) + H(B) + W
-    b = W + H(B) + (2 * S(B) + 2 * S(B) + H(B) if sim.n_qubits >= sim.large_min_qubits else 14 * H(B) + 6 * S(B))
+    b = W + H(B) + 2 * S(B) + 2 * S(B) + H(B)
     out.append(dict(kernel='Readout', rows=B, forward=f, backward=b))
     return pd.DataFrame(out)
 

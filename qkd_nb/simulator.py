@@ -1471,7 +1471,7 @@ class CompiledCircuit(torch.nn.Module):
     """A Qiskit circuit compiled into a batched, differentiable torch function
     `(x (B, n_in), w (n_w,) or (B, n_w)) -> expectation values (B, n_obs)`."""
 
-    large_min_qubits = 13   # from this size on, diagonal observables are read by one node, without the final phases
+    large_min_qubits = 13   # from this size on, diagonal observables are read without the final phases
     tune_malloc = True      # states of 16 MiB and more: `_tune_malloc` (process-wide; CPU, glibc)
 
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
@@ -1743,8 +1743,9 @@ def forward(self: CompiledCircuit, x, w=None):
         self._memory_check(B)
         psi = _run_fast(self, ax, aw, probabilities_only=True)
         return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
-    if self.n_qubits >= self.large_min_qubits and len(self._obs_t) == 1 and self._obs_t[0][0] is None:
-        return _DiagReadout.apply(self.run(ax, aw, probabilities_only=True), self._obs_t[0][1])   # one node, no final phases
+    if len(self._obs_t) == 1 and self._obs_t[0][0] is None:    # diagonal observables: one node (bit for bit expval's values)
+        psi = self.run(ax, aw, probabilities_only=self.n_qubits >= self.large_min_qubits)   # (and no final phases)
+        return _DiagReadout.apply(psi, self._obs_t[0][1])
     return self.expval(self.run(ax, aw))
 
 # %% ../nbs/03_simulator.ipynb #f37c295f
