@@ -709,9 +709,13 @@ def _phase_bytes(o, rows_in, rows_out, needs_in, B, D, r, large):
     "(forward, backward) bytes of a `_Mono`'s phases (see `state_traffic`)."
     c, p = 2 * r, B if o.dep == 'x' else 1                           # p: rows of the phase
     S, H, E = (lambda k: k * D * c), (lambda k: k * D * r), p * D * c
-    tabs = [o.t['nx'], o.t['nw']]
-    f = sum(n * D * (1 + r) + n * D * r + H(p) + 2 * H(p) for n in tabs if n)     # int8 -> float table, product, add
-    b = sum(n * D * r + H(p) for n in tabs if n) if o.dep != 'c' else 0           # the product's backward
+    from qkd_nb.simulator import _BitRows
+    tabs, f, added = [(sp, o.t['n' + sp]) for sp in 'xw' if o.t['n' + sp]], 0, o.c is not None or not large
+    for sp, n in tabs:   # the float table (made for the call unless kept: `_Mono.table`), the product, the sum
+        kept = large and isinstance(o.t['A' + sp], _BitRows) and 2 * B >= n
+        f += (0 if kept else n * D * (1 + r)) + n * D * r + H(p) + (2 * H(p) if added else 0)
+        added = True
+    b = sum(n * D * r + H(p) for _, n in tabs) if o.dep != 'c' else 0             # the product's backward
     if large:        # `_PhaseMul`: cos, sin, complex, product; backward from the output
         f += 2 * 2 * H(p) + 2 * H(p) + E + S(rows_in) + E + S(rows_out)
         if needs_in: b += 2 * E + 2 * S(rows_out) + E

@@ -444,18 +444,22 @@ class _Mono:
         return self
 
     def phase(self, ax, aw):
-        t = self.t
-        ph = t['c']
-        if t['nx']: ph = ph + (0.5 * ax[:, t['ix']]) @ self.table('x', ax)
-        if t['nw']: ph = ph + (0.5 * aw[:, t['iw']]) @ self.table('w', aw)
+        t, rows = self.t, max(ax.shape[0], aw.shape[0])
+        ph = None if self.c is None and self.n >= self.node_min_qubits else t['c']   # (from 13 qubits: no pass adding zero)
+        for sp, a in (('x', ax), ('w', aw)):
+            if t['n' + sp]:
+                p = (0.5 * a[:, t['i' + sp]]) @ self.table(sp, a, rows)
+                ph = p if ph is None else ph + p
+        if ph is None: ph = t['c']
         return ph if ph.ndim == 2 else ph[None]
 
-    def table(self, sp, a):
+    def table(self, sp, a, rows):
         """The phase table of angle kind `sp` in `a`'s dtype: a float copy made for the call, except that a `_BitRows`
-        recipe called with at least half as many rows as the table has (the table is then at most the batch state's
-        size) keeps its float table from 13 qubits on (the same values: building it took ~4% of a step at 16 qubits)."""
+        recipe called for a batch state of at least half as many `rows` as the table has (the table is then at most
+        the state's size) keeps its float table from 13 qubits on (the same values: building it took ~4% of a step
+        at 16 qubits)."""
         A = self.t['A' + sp]
-        keep = isinstance(A, _BitRows) and self.n >= self.node_min_qubits and 2 * a.shape[0] >= A.shape[0]
+        keep = isinstance(A, _BitRows) and self.n >= self.node_min_qubits and 2 * rows >= A.shape[0]
         if keep and (a.dtype, a.device) in A.floats: return A.floats[a.dtype, a.device]
         F = _rows_int8(A).to(a.device).to(a.dtype)
         if keep: A.floats[a.dtype, a.device] = F
