@@ -1642,7 +1642,7 @@ def _tune_malloc(nbytes: int) -> bool:
     try:
         import ctypes
         mallopt = ctypes.CDLL(None).mallopt       # the process's C library
-    except (OSError, AttributeError): return False
+    except (OSError, AttributeError, TypeError): return False   # (no C library to load, or no `mallopt`)
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     if mallopt(M_MMAP_THRESHOLD, nbytes) != 1 or mallopt(M_TRIM_THRESHOLD, nbytes) != 1: return False
     _malloc_threshold[0] = nbytes
