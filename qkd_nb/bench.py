@@ -24,8 +24,9 @@ __all__ = ['BASIS', 'ROTATIONS', 'PEERS', 'BASELINE', 'REFERENCE', 'TOL32', 'TAR
            'angle_function', 'Gate', 'circuit_gates', 'pauli_terms', 'PeerLayer', 'install_torchvision_stub',
            'TorchQuantumLayer', 'PyqtorchLayer', 'QulacsLayer', 'TensorCircuitLayer', 'PennyLaneLayer', 'QiskitMLLayer',
            'Peer', 'make_layer', 'peer_versions', 'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one',
-           'measure', 'agreement', 'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'closest_peers',
-           'report_markdown', 'write_report', 'machine_info', 'targets', 'run_benchmark', 'main']
+           'measure', 'agreement', 'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'memory_bandwidth',
+           'state_traffic', 'bytes_per_step', 'traffic_count', 'bandwidth_table', 'closest_peers', 'targets',
+           'report_markdown', 'write_report', 'machine_info', 'run_benchmark', 'main']
 
 # %% ../nbs/13_bench.ipynb #2808aac4
 def student_pqc(n_qubits: int, entanglement: str = "linear", **cfg) -> PQC:
@@ -674,6 +675,160 @@ def end_to_end(peers: Sequence[str], dataset: str = 'digits', epochs: int = 3, s
         df['ratio'] = df.epoch_s / float(df.set_index('peer').epoch_s[BASELINE])
     return df
 
+# %% ../nbs/13_bench.ipynb #2b34beba
+def memory_bandwidth(mib: int = 256, repeats: int = 9, threads: int | None = 1) -> float:
+    """Memory bandwidth as torch sees it, GB/s (1e9 bytes/s): the median of `repeats` copies of a `mib` MiB buffer
+    into another (both touched first: no page faults), counting each copy's read and write (2 x `mib` MiB), on
+    `threads` torch threads (None: torch's current setting)."""
+    if mib < 1 or repeats < 1: raise ValueError(f'mib and repeats must be >= 1, got {mib}, {repeats}')
+    old = torch.get_num_threads()
+    if threads: torch.set_num_threads(int(threads))
+    try:
+        n = int(mib) * 2 ** 20 // 4
+        src, dst = torch.ones(n), torch.zeros(n)
+        dst.copy_(src)
+        ts = []
+        for _ in range(int(repeats)):
+            t0 = time.perf_counter(); dst.copy_(src); ts.append(time.perf_counter() - t0)
+    finally: torch.set_num_threads(old)
+    return 2 * n * 4 / statistics.median(ts) / 1e9
+
+# %% ../nbs/13_bench.ipynb #3cdb7363
+def _kernel_rows(sim, B):
+    """The plan of `sim` after its constant start as `(kernel, op, rows_in, rows_out, needs_in)`: the kernel that
+    runs it at this size, the state's rows before and after (1 until an input-dependent operation) and whether
+    the state entering it needs a gradient."""
+    from qkd_nb.simulator import _Static, _Mono
+    ops = [o for op in sim.ops[sim._lead:] for o in (op.ops if isinstance(op, _Static) and op.R is None else [op])]
+    rows, needs, out = sim._psi0.shape[0], False, []
+    for i, o in enumerate(ops):
+        dep = getattr(o, 'dep', 'c')
+        r_out = B if dep == 'x' else rows
+        kind = type(o).__name__.strip('_')
+        if isinstance(o, _Static): kind = 'Fused'                       # a constant block as one D x D matrix
+        if isinstance(o, _Mono) and (not o.has_phase or (i == len(ops) - 1 and sim.n_qubits >= sim.large_min_qubits)):
+            kind = 'Permute' if o.t['src'] is not None else None         # (a last run's phases are dropped)
+        if kind: out.append((kind, o, rows, r_out, needs))
+        rows, needs = r_out, needs or dep != 'c'
+    return out
+
+# %% ../nbs/13_bench.ipynb #87e6c8fa
+def _phase_bytes(o, rows_in, rows_out, needs_in, B, D, r, large):
+    "(forward, backward) bytes of a `_Mono`'s phases (see `state_traffic`)."
+    c, p = 2 * r, B if o.dep == 'x' else 1                           # p: rows of the phase
+    S, H, E = (lambda k: k * D * c), (lambda k: k * D * r), p * D * c
+    from qkd_nb.simulator import _BitRows
+    tabs, f, added = [(sp, o.t['n' + sp]) for sp in 'xw' if o.t['n' + sp]], 0, o.c is not None or not large
+    for sp, n in tabs:   # the float table (made for the call unless kept: `_Mono.table`), the product, the sum
+        kept = large and isinstance(o.t['A' + sp], _BitRows) and 2 * B >= n
+        f += (0 if kept else n * D * (1 + r)) + n * D * r + H(p) + (2 * H(p) if added else 0)
+        added = True
+    b = sum(n * D * r + H(p) for _, n in tabs) if o.dep != 'c' else 0             # the product's backward
+    if large:        # `_PhaseMul`: cos, sin, complex, product; backward from the output
+        f += 2 * 2 * H(p) + 2 * H(p) + E + S(rows_in) + E + S(rows_out)
+        if needs_in: b += 2 * E + 2 * S(rows_out) + E
+        if o.dep != 'c': b += 2 * S(rows_out) + 3 * S(rows_out) + (H(rows_out) + H(1) if p == 1 else 0)
+    else:            # torch.polar and autograd: ones_like, polar, product; MulBackward and PolarBackward
+        f += H(p) + 2 * H(p) + E + S(rows_in) + E + S(rows_out)
+        if needs_in: b += 2 * E + 2 * S(rows_out) + E
+        if o.dep != 'c': b += 2 * S(rows_in) + 2 * S(rows_out) + S(rows_in) + (S(rows_out) if p == 1 else 0) + 14 * E
+    return f, b
+
+# %% ../nbs/13_bench.ipynb #cfc825f6
+def _block_bytes(o, rows_in, rows_out, needs_in, D, r):
+    "(forward, backward) bytes of a `_Layer`'s Kronecker blocks (see `state_traffic`)."
+    c, S = 2 * r, (lambda k: k * D * 2 * r)
+    real, f, b = o.real and o.n >= o.real_min_qubits, 0, 0
+    for lo, cq, _ in o.chunks:
+        views = o.n >= o.views_min_qubits and (lo == 0 or lo >= cq)
+        copies = 0 if views or lo == 0 else 2                               # `_apply_block`'s transposes
+        f += (2 + 2 * copies) * S(rows_out) - S(rows_out) + S(rows_in)
+        if needs_in: b += 2 * S(rows_out) + 2 * copies * S(rows_out)
+        if o.dep != 'c':
+            b += 2 * S(rows_out)
+            if views and lo: b += 2 * rows_out * D * (2 ** cq / 2 ** lo) * (r if real else c)   # g v^H per matrix
+        rows_in = rows_out
+    return f, b
+
+# %% ../nbs/13_bench.ipynb #23de2f6d
+def state_traffic(sim, B: int) -> pd.DataFrame:
+    """Bytes one forward + backward step of `sim` (a `CompiledCircuit` with diagonal observables, batch `B`, shared
+    weights, input and weight gradients) reads plus writes in tensors of at least `D` numbers (states, phase
+    factors, phase tables; not the small matrices), kernel by kernel, derived from its compiled plan: one row per
+    kernel with `kernel`, `rows` (the state's rows after it), `forward` and `backward` bytes."""
+    from qkd_nb.simulator import _Mono, _Layer
+    if not (len(sim._obs_t) == 1 and sim._obs_t[0][0] is None):
+        raise ValueError('state_traffic models diagonal observables (Z strings) only')
+    D, r = sim.dim, torch.empty(0, dtype=sim.real_dtype).element_size()
+    S, H, rows_out = (lambda k: k * D * 2 * r), (lambda k: k * D * r), 1
+    out = []
+    for kind, o, rin, rout, needs in _kernel_rows(sim, B):
+        if kind == 'Layer': f, b = _block_bytes(o, rin, rout, needs, D, r)
+        elif kind == 'Mono':
+            f, b = _phase_bytes(o, rin, rout, needs, B, D, r, sim.n_qubits >= _Mono.node_min_qubits)
+            if o.t['src'] is not None: f, b = f + 2 * S(rout) + 12 * D, b + 2 * S(rout) + 12 * D
+        elif kind == 'Permute': f, b = 2 * S(rout) + 12 * D, 2 * S(rout) + 12 * D   # (+ the int64 indices made per call)
+        elif kind == 'Fused': f, b = 2 * S(rout) + D * D * 2 * r, (2 * S(rout) + D * D * 2 * r) if needs else 0
+        else: f, b = 6 * S(rout), 8 * S(rout)                   # a dense gate: permute, product, permute back
+        out.append(dict(kernel=kind, rows=rout, forward=f, backward=b)); rows_out = rout
+    W = D * sim.n_outputs * r                                        # the readout |psi|^2 @ W (`_DiagReadout`)
+    f = 2 * 2 * H(B) + 3 * H(B) + H(B) + W
+    b = W + H(B) + 2 * S(B) + 2 * S(B) + H(B)
+    out.append(dict(kernel='Readout', rows=B, forward=f, backward=b))
+    return pd.DataFrame(out)
+
+# %% ../nbs/13_bench.ipynb #a030a85b
+def bytes_per_step(sim, B: int) -> int:
+    "Bytes one forward + backward step of `sim` at batch `B` moves (`state_traffic`, summed)."
+    t = state_traffic(sim, B)
+    return int(t.forward.sum() + t.backward.sum())
+
+# %% ../nbs/13_bench.ipynb #55a43f2e
+import torch.utils._pytree
+from torch.utils._python_dispatch import TorchDispatchMode
+
+class _ByteCount(TorchDispatchMode):
+    "Counts the bytes every torch operation reads (its tensor inputs) and writes (its outputs); see `traffic_count`."
+    _no_read = {'ones_like', 'zeros_like', 'empty_like', 'full_like', 'new_zeros', 'new_ones', 'new_empty', 'new_full'}
+
+    def __init__(self, min_numel):
+        super().__init__(); self.min_numel, self.bytes = min_numel, 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        flat = lambda a: [t for t in torch.utils._pytree.tree_flatten(a)[0] if isinstance(t, torch.Tensor)]
+        ins, outs = flat((args, kwargs)), flat(out)
+        ptrs = {t.untyped_storage().data_ptr() for t in ins}
+        if not func._schema.is_mutable and any(t.untyped_storage().data_ptr() in ptrs for t in outs): return out   # a view
+        size = lambda t: min(t.numel() * t.element_size(), t.untyped_storage().nbytes()) if t.numel() >= self.min_numel else 0
+        if func.overloadpacket.__name__ in self._no_read: ins = []
+        self.bytes += sum(map(size, ins)) + sum(map(size, outs))
+        return out
+
+def traffic_count(fn: Callable, min_numel: int) -> int:
+    """Bytes the torch operations of `fn()` (forward and backward) read plus write, counted at the dispatcher: each
+    operation reads its tensor inputs once and writes its outputs once; views and tensors of fewer than
+    `min_numel` elements are not counted (an independent check of `state_traffic`)."""
+    with _ByteCount(min_numel) as c: fn()
+    return c.bytes
+
+# %% ../nbs/13_bench.ipynb #6248615c
+def bandwidth_table(df: pd.DataFrame, info: dict | None = None, min_qubits: int = 10) -> pd.DataFrame:
+    """For the native rows of `df` (`run_grid`) from `min_qubits` on: the bytes one step moves (`bytes_per_step` of
+    the circuit compiled at that size and dtype), the bandwidth-bound time (bytes / `memory_bandwidth` on the row's
+    threads, or `info['bandwidth_GBps'][threads]` where given) and the measured time over that bound."""
+    nat = df[df.peer.str.startswith('native') & df.status.isin(['ok', 'over cap']) & (df.n >= min_qubits)]
+    given, bws, sims, out = (info or {}).get('bandwidth_GBps') or {}, {}, {}, []
+    for r in nat.itertuples():
+        th = r.threads_asked
+        if th not in bws: bws[th] = float(given.get(th) or memory_bandwidth(threads=None if th == 'all' else int(th)))
+        if (r.peer, r.n) not in sims: sims[r.peer, r.n] = make_layer(r.peer, student_pqc(int(r.n))).sim
+        moved = bytes_per_step(sims[r.peer, r.n], int(r.B))
+        bound = moved / (bws[th] * 1e9)
+        out.append(dict(threads=th, n=int(r.n), B=int(r.B), peer=r.peer, moved_MiB=moved / 2 ** 20, bandwidth_GBps=bws[th],
+                        bound_s=bound, native_s=float(r.time_s), time_over_bound=float(r.time_s) / bound))
+    return pd.DataFrame(out)
+
 # %% ../nbs/13_bench.ipynb #3debc24c
 def closest_peers(df: pd.DataFrame) -> pd.DataFrame:
     "Per (threads, n, B): native float32's time, the fastest other peer that agrees, its time and the ratio peer/native."
@@ -699,6 +854,44 @@ def _cell(r):
     return s + (' ✗' if r.agree is False or r.agree == 0 else '')
 
 # %% ../nbs/13_bench.ipynb #1e264218
+def _bandwidth_section(df, info):
+    "The report's lines on bytes moved against memory bandwidth (`bandwidth_table`); none below 10 qubits."
+    from qkd_nb.analysis import to_markdown
+    bt = bandwidth_table(df, info)
+    if not len(bt): return []
+    return ['## Native against memory bandwidth', '',
+            'Bytes one forward + backward step moves (`bytes_per_step`: the kernels of the compiled plan, in tensors of '
+            'at least one number per basis state), the time that takes at the copy bandwidth of this machine '
+            '(`memory_bandwidth`, a torch copy, on the row\'s threads) and the measured time over that bound.', '',
+            to_markdown(bt, floatfmt={'moved_MiB': '.0f', 'bandwidth_GBps': '.1f', 'bound_s': '.3g', 'native_s': '.3g',
+                                      'time_over_bound': '.2f'}), '']
+
+# %% ../nbs/13_bench.ipynb #271d7408
+TARGETS = dict(n_small=4, B=64, threads=1, small_ratio=10.0, small_time_s=4e-4, large_ratio=3.0, n_max=16)
+"The speed targets of issue 12: at `n_small` qubits `small_ratio` x every peer and a step within `small_time_s`; `large_ratio` x every peer at every n <= `n_max` (batch `B`, `threads`)."
+
+def targets(df: pd.DataFrame, t: dict | None = None) -> pd.DataFrame:
+    """Each speed target of `TARGETS` (or `t`) against a benchmark's results: the worst case, whether it is met, and
+    the peers not measured there (skipped: their time is not known, so the target holds for the others only)."""
+    t = {**TARGETS, **(t or {})}
+    d = df[(df.B == t['B']) & (df.threads_asked.astype(str) == str(t['threads']))]
+    cp = closest_peers(d)
+    skipped = lambda m: ', '.join(sorted({f'{r.peer} (n={r.n})' for r in d[m & (d.status == 'skipped')].itertuples()})) or '-'
+    small, large = cp[cp.n == t['n_small']], cp[cp.n <= t['n_max']].dropna(subset=['ratio'])
+    rows = []
+    if len(small):
+        s = small.iloc[0]
+        rows.append(dict(target=f"n = {t['n_small']}: >= {t['small_ratio']:g}x every peer", worst=f'{s.closest_peer} {s.ratio:.1f}x',
+                         met=bool(s.ratio >= t['small_ratio']), not_measured=skipped(d.n == t['n_small'])))
+        rows.append(dict(target=f"n = {t['n_small']}: <= {1e3 * t['small_time_s']:g} ms a step", worst=_fmt_t(s.native_s),
+                         met=bool(s.native_s <= t['small_time_s']), not_measured='-'))
+    if len(large):
+        w = large.loc[large.ratio.idxmin()]
+        rows.append(dict(target=f"n <= {t['n_max']}: >= {t['large_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
+                         met=bool(w.ratio >= t['large_ratio']), not_measured=skipped(d.n <= t['n_max'])))
+    return pd.DataFrame(rows, columns=['target', 'worst', 'met', 'not_measured'])
+
+# %% ../nbs/13_bench.ipynb #99e61c06
 def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> str:
     "The benchmark report as Markdown (see `write_report`)."
     from qkd_nb.analysis import to_markdown
@@ -711,13 +904,16 @@ def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> s
     ran = df[df.max_abs_err.notna() & (df.peer != REFERENCE)]
     md = ['# Benchmark: forward + backward of the student PQC', '',
           'Generated by `qkd_nb.bench` (`make bench`). One forward + backward pass (gradients to inputs and weights) '
-          'of the student\'s circuit (`build_pqc`, linear feature-map entanglement), one Z per qubit; median of the timed '
-          'calls after one warm-up, each (peer, n, B, threads) in a fresh process. In brackets: time / native float32 '
+          'of the student\'s circuit (`build_pqc`, linear feature-map entanglement), one Z per qubit; after one warm-up, the '
+          'median per call of timed samples (a fast step: ~50 ms of calls in a row), each (peer, n, B, threads) in a '
+          'fresh process. In brackets: time / native float32 '
           'time (above 1 = native faster). `*` one call over the time cap (larger sizes skipped); ✗ disagrees with '
           'native float64.', '', 'Machine: ' + ', '.join(f'{k}={v}' for k, v in info.items()), '',
           '## Peers', '', to_markdown(peer_versions(peers)), '',
           '## Time per forward + backward', '', to_markdown(wide), '',
           '## Closest peer per size', '', to_markdown(cp, floatfmt={'native_s': '.3g', 'peer_s': '.3g', 'ratio': '.2f'}), '',
+          '## Speed targets (B = 64, one thread)', '', to_markdown(targets(df)), '',
+          *_bandwidth_section(df, info),
           '## Extra memory (MiB above the resident set before the warm-up)', '', to_markdown(mem, floatfmt='.0f'), '',
           '## Agreement with native float64', '',
           f'{int(ran.agree.astype(bool).sum())} of {len(ran)} measurements agree (float32: {TOL32:g}, float64: 1e-10 or the '
@@ -763,31 +959,6 @@ def machine_info() -> dict:
         cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), cpu)
     return dict(python=platform.python_version(), torch=torch.__version__, cpu=cpu, cores=os.cpu_count(),
                 load=' '.join(f'{v:.2f}' for v in os.getloadavg()))
-
-# %% ../nbs/13_bench.ipynb #271d7408
-TARGETS = dict(n_small=4, B=64, threads=1, small_ratio=10.0, small_time_s=4e-4, large_ratio=3.0, n_max=16)
-"The speed targets of issue 12: at `n_small` qubits `small_ratio` x every peer and a step within `small_time_s`; `large_ratio` x every peer at every n <= `n_max` (batch `B`, `threads`)."
-
-def targets(df: pd.DataFrame, t: dict | None = None) -> pd.DataFrame:
-    """Each speed target of `TARGETS` (or `t`) against a benchmark's results: the worst case, whether it is met, and
-    the peers not measured there (skipped: their time is not known, so the target holds for the others only)."""
-    t = {**TARGETS, **(t or {})}
-    d = df[(df.B == t['B']) & (df.threads_asked.astype(str) == str(t['threads']))]
-    cp = closest_peers(d)
-    skipped = lambda m: ', '.join(sorted({f'{r.peer} (n={r.n})' for r in d[m & (d.status == 'skipped')].itertuples()})) or '-'
-    small, large = cp[cp.n == t['n_small']], cp[cp.n <= t['n_max']].dropna(subset=['ratio'])
-    rows = []
-    if len(small):
-        s = small.iloc[0]
-        rows.append(dict(target=f"n = {t['n_small']}: >= {t['small_ratio']:g}x every peer", worst=f'{s.closest_peer} {s.ratio:.1f}x',
-                         met=bool(s.ratio >= t['small_ratio']), not_measured=skipped(d.n == t['n_small'])))
-        rows.append(dict(target=f"n = {t['n_small']}: <= {1e3 * t['small_time_s']:g} ms a step", worst=_fmt_t(s.native_s),
-                         met=bool(s.native_s <= t['small_time_s']), not_measured='-'))
-    if len(large):
-        w = large.loc[large.ratio.idxmin()]
-        rows.append(dict(target=f"n <= {t['n_max']}: >= {t['large_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
-                         met=bool(w.ratio >= t['large_ratio']), not_measured=skipped(d.n <= t['n_max'])))
-    return pd.DataFrame(rows, columns=['target', 'worst', 'met', 'not_measured'])
 
 # %% ../nbs/13_bench.ipynb #8b4c3bd6
 def _grid(qubits, batches, extra=()): return [(n, B) for B in batches for n in qubits] + list(extra)

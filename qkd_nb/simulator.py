@@ -40,13 +40,25 @@ def _cols(idx):
     return torch.as_tensor(idx, dtype=torch.long)
 
 # %% ../nbs/03_simulator.ipynb #dd2b8661
+def _take(x, idx):
+    """`x[..., idx]` for a complex `x (..., D)` and an integer `idx (D,)`: the same values (a gather copies bits),
+    moved faster than by advanced indexing with int32 indices (~2.5x at 14 qubits): complex64 amplitudes as
+    8-byte words by `torch.gather`, complex128 by `index_select`, with int64 indices made for the call."""
+    if not x.is_complex() or torch._C._are_functorch_transforms_active(): return x[..., idx]
+    *lead, D = x.shape
+    x2, i = x.reshape(-1, D), idx.to(torch.int64)
+    if x.dtype == torch.complex64: out = torch.gather(x2.view(torch.int64), 1, i.expand(x2.shape[0], D)).view(x.dtype)
+    else: out = torch.index_select(x2, 1, i)
+    return out.reshape(*lead, D)
+
+# %% ../nbs/03_simulator.ipynb #6bc75bcf
 class _Permute(torch.autograd.Function):
     "x[..., src] whose backward is a gather with the inverse permutation (not a scatter-add); vmap-able."
     generate_vmap_rule = True
 
     @staticmethod
     def forward(x, src, inv):
-        return x[..., src]
+        return _take(x, src)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -347,6 +359,7 @@ class _BitRows:
     def __init__(self, rows, n, idx):
         self.rows, self.n, self.idx = [tuple(r) for r in rows], n, idx
         self.shape, self.size = (len(rows), 2 ** n), len(rows) * 2 ** n
+        self.floats = {}    # (dtype, device) -> the float table, where `_Mono.table` keeps it
         self.key = ('bits', n, tuple(tuple((c.tobytes(), b) for c, b in r) for r in self.rows))
 
     def make(self):
@@ -368,11 +381,41 @@ def _rows_int8(A):
     return A if isinstance(A, torch.Tensor) else torch.from_numpy(A.make())
 
 # %% ../nbs/03_simulator.ipynb #62d663fd
+class _PhaseMul(torch.autograd.Function):
+    """`s (N|1, M, D) * exp(i ph)[:, None]` for real phases `ph (N|1, D)` as one autograd node (13 qubits and more):
+    the factor from `cos` and `sin` (vectorised; `torch.polar` took ~4x as long, and its backward more), and a
+    backward from the output: `dL/ds = g exp(-i ph)`, `dL/dph = Im(g conj(out))` (summed over broadcast rows);
+    differentiable again (`create_graph`: the factor is then made again from `ph`, on the graph)."""
+
+    @staticmethod
+    def forward(ctx, s, ph):
+        e = torch.complex(torch.cos(ph), torch.sin(ph))[:, None, :]
+        out = s * e
+        ctx.save_for_backward(e, out if ctx.needs_input_grad[1] else None, ph)
+        ctx.s_rows, ctx.ph_rows = s.shape[0], ph.shape[0]
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        e, out, ph = ctx.saved_tensors
+        if torch.is_grad_enabled(): e = torch.complex(torch.cos(ph), torch.sin(ph))[:, None, :]   # create_graph: e of ph
+        gs = gph = None
+        if ctx.needs_input_grad[0]:
+            gs = g * e.conj()
+            if ctx.s_rows == 1 and gs.shape[0] != 1: gs = gs.sum(0, keepdim=True)
+        if ctx.needs_input_grad[1]:
+            gph = (g * out.conj()).imag
+            gph = gph[:, 0] if gph.shape[1] == 1 else gph.sum(1)     # (a sum over one row of a strided view: slow)
+            if ctx.ph_rows == 1 and gph.shape[0] != 1: gph = gph.sum(0, keepdim=True)
+        return gs, gph
+
+# %% ../nbs/03_simulator.ipynb #75c88fc0
 class _Mono:
     """A run of diagonal and permutation gates as one operation: out = gather(in * exp(i*phase), src),
     phase = ax @ Ax + aw @ Aw + c (the phases of every gate, moved to the input's basis)."""
 
     generate_min_qubits = 14   # from this size on, phase tables are kept as `_BitRows` recipes where they can be
+    node_min_qubits = 13       # from this size on, phases are applied by `_PhaseMul` (below: `torch.polar`, unchanged)
 
     def __init__(self, n, bits):
         self.n, self.bits, self.gates = n, bits, []
@@ -392,7 +435,7 @@ class _Mono:
             t['A' + sp] = A2 if isinstance(A2, _BitRows) else torch.as_tensor(A2, device=device)  # 2 x the phase per unit angle, int8
         t['c'] = torch.zeros((), dtype=dtype, device=device) if self.c is None else torch.as_tensor(self.c, dtype=dtype, device=device)
         ident = (self.src == np.arange(len(self.src))).all()
-        # int32 gather indices, sharing the arrays' memory on CPU (torch indexes with int32 as fast as with int64)
+        # int32 gather indices, sharing the arrays' memory on CPU (`_take` makes int64 ones for the call)
         t['src'] = None if ident else torch.as_tensor(self.src, device=device)
         t['inv'] = None if ident else torch.as_tensor(self.inv, device=device)
         self.t = t
@@ -401,20 +444,41 @@ class _Mono:
         return self
 
     def phase(self, ax, aw):
-        t = self.t
-        ph = t['c']
-        if t['nx']: ph = ph + (0.5 * ax[:, t['ix']]) @ _rows_int8(t['Ax']).to(ax.device).to(ax.dtype)   # a float copy only for the call
-        if t['nw']: ph = ph + (0.5 * aw[:, t['iw']]) @ _rows_int8(t['Aw']).to(aw.device).to(aw.dtype)
+        t, rows = self.t, max(ax.shape[0], aw.shape[0])
+        ph = None if self.c is None and self.n >= self.node_min_qubits else t['c']   # (from 13 qubits: no pass adding zero)
+        for sp, a in (('x', ax), ('w', aw)):
+            if t['n' + sp]:
+                p = (0.5 * a[:, t['i' + sp]]) @ self.table(sp, a, rows)
+                ph = p if ph is None else ph + p
+        if ph is None: ph = t['c']
         return ph if ph.ndim == 2 else ph[None]
+
+    def table(self, sp, a, rows):
+        """The phase table of angle kind `sp` in `a`'s dtype: a float copy made for the call, except that a `_BitRows`
+        recipe called for a batch state of at least half as many `rows` as the table has (the table is then at most
+        the state's size) keeps its float table from 13 qubits on (the same values: building it took ~4% of a step
+        at 16 qubits)."""
+        A = self.t['A' + sp]
+        keep = isinstance(A, _BitRows) and self.n >= self.node_min_qubits and 2 * rows >= A.shape[0]
+        if keep and (a.dtype, a.device) in A.floats: return A.floats[a.dtype, a.device]
+        F = _rows_int8(A).to(a.device).to(a.dtype)
+        if keep: A.floats[a.dtype, a.device] = F
+        return F
 
     def apply(self, state, ax, aw, inverse=False):
         "state (N, M, D); `inverse` undoes the operation (adjoint differentiation walks back with it)."
         if inverse and self.t['inv'] is not None: state = _Permute.apply(state, self.t['inv'], self.t['src'])
         if self.has_phase:
             ph = self.phase(ax, aw)
-            state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
+            if self.n >= self.node_min_qubits and not torch._C._are_functorch_transforms_active():
+                state = _PhaseMul.apply(state, -ph if inverse else ph)
+            else: state = state * torch.polar(torch.ones_like(ph), -ph if inverse else ph)[:, None, :]
         if not inverse and self.t['src'] is not None: state = _Permute.apply(state, self.t['src'], self.t['inv'])
         return state
+
+    def permute(self, state):
+        "The run's permutation alone, its phases dropped (a last run: they do not change `|psi|^2`)."
+        return state if self.t['src'] is None else _Permute.apply(state, self.t['src'], self.t['inv'])
 
 # %% ../nbs/03_simulator.ipynb #aa8962a2
 @patch
@@ -556,6 +620,68 @@ def _apply_block(state, K, lo, c):
     s = state.reshape(N, X, d, L).transpose(1, 2).reshape(N, d, X * L)
     return mm(K, s).reshape(N, d, X, L).transpose(1, 2).reshape(N, M, D)
 
+# %% ../nbs/03_simulator.ipynb #365db6e9
+def _block_mul(s, K, lo, c):
+    """`K (Nm, 2^c, 2^c)` (Nm = 1 or the rows) on the contiguous qubits lo..lo+c-1 of `s (N, M, D)`, from views
+    of the state (no copies): below the block `L = 2^lo` amplitudes, so `s` is a stack of `(2^c, L)` matrices
+    multiplied from the left (one batched product), or for `lo = 0` a stack of rows multiplied from the right.
+    A real `K` multiplies the real and imaginary parts together (the real view; for `lo = 0`, `K^T (x) I_2`)."""
+    N, M, D = s.shape
+    d, L, Nm, real = 2 ** c, 1 << lo, K.shape[0], not K.is_complex()
+    if Nm > N: N, s = Nm, s.expand(Nm, M, D)
+    v, R = torch.view_as_real(s) if real else s, M * D // (d * L)
+    if L == 1:
+        Kt = K.mT
+        if real: Kt = (Kt[:, :, None, :, None] * torch.eye(2, dtype=K.dtype, device=K.device)[:, None]).reshape(Nm, 2 * d, 2 * d)
+        v = v.reshape(N, R, -1)
+        out = v.reshape(-1, v.shape[-1]) @ Kt[0] if Nm == 1 else torch.bmm(v, Kt)
+    else:
+        Kb = K.expand(N * R, d, d) if Nm == 1 else K[:, None].expand(N, R, d, d).reshape(N * R, d, d)
+        out = torch.bmm(Kb, v.reshape(N * R, d, -1))
+    return torch.view_as_complex(out.reshape(N, M, D, 2)) if real else out.reshape(N, M, D)
+
+# %% ../nbs/03_simulator.ipynb #7bfd4969
+def _block_grad_K(g, s, K, lo, c):
+    "`dL/dK (Nm, 2^c, 2^c)` of `out = _block_mul(s, K, lo, c)` from the output's gradient `g` (real where `K` is)."
+    N, M, D = g.shape
+    d, L, Nm, real = 2 ** c, 1 << lo, K.shape[0], not K.is_complex()
+    s, R = s.expand(N, M, D), M * D // (d * L)
+    if L == 1 and real:   # real pairs: dL/dK[i, j] = sum over rows and pairs of g[., i, a] v[., j, a] (a real product: faster)
+        vr, gr = torch.view_as_real(s).reshape(N, R, 2 * d), torch.view_as_real(g).reshape(N, R, 2 * d)
+        G2 = (gr.reshape(-1, 2 * d).mT @ vr.reshape(-1, 2 * d))[None] if Nm == 1 else torch.bmm(gr.mT, vr)
+        return G2.reshape(Nm, d, 2, d, 2).diagonal(dim1=2, dim2=4).sum(-1)
+    if L == 1:      # out = v @ K^T, so dL/d(K^T) = v^H g
+        v, gg = s.reshape(N, R, d), g.reshape(N, R, d)
+        P = ((v.reshape(-1, d).mH @ gg.reshape(-1, d))[None] if Nm == 1 else torch.bmm(v.mH, gg)).mT
+        return P.real if real else P
+    if real: s, g = torch.view_as_real(s), torch.view_as_real(g)
+    P = torch.bmm(g.reshape(N * R, d, -1), s.reshape(N * R, d, -1).mH)   # (stack, d, d): g v^H of every matrix
+    return P.sum(0, keepdim=True) if Nm == 1 else P.reshape(N, R, d, d).sum(1)
+
+# %% ../nbs/03_simulator.ipynb #cbb86281
+class _BlockMul(torch.autograd.Function):
+    """`_block_mul(s, K, lo, c)` as one autograd node: backward is the same product with `K^H` (the state's
+    gradient) and `_block_grad_K` (the matrix's); it keeps the input state only when `K` needs its gradient."""
+
+    @staticmethod
+    def forward(s, K, lo, c): return _block_mul(s, K, lo, c)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        s, K, ctx.lo, ctx.c = inputs
+        ctx.save_for_backward(s if ctx.needs_input_grad[1] else None, K)
+        ctx.s_rows = s.shape[0]
+
+    @staticmethod
+    def backward(ctx, g):
+        s, K = ctx.saved_tensors
+        gs = gK = None
+        if ctx.needs_input_grad[0]:
+            gs = _block_mul(g, K.mH, ctx.lo, ctx.c)
+            if ctx.s_rows == 1 and gs.shape[0] != 1: gs = gs.sum(0, keepdim=True)   # a broadcast state
+        if ctx.needs_input_grad[1]: gK = _block_grad_K(g, s, K, ctx.lo, ctx.c)
+        return gs, gK, None, None
+
 # %% ../nbs/03_simulator.ipynb #9fe68c2b
 def _apply_matrix(state, mat, qubits, n):
     "Apply a (Nm, 2^k, 2^k) matrix (Nm = 1 or the state's N) on `qubits` of state (N, M, D)."
@@ -638,6 +764,7 @@ class _Layer:
 
     chunk = 4  # qubits per kron block: 16x16 matmuls keep BLAS busy without wasting flops
     real_min_qubits = 12  # real arithmetic for real layers from this size on (measured: slower below, ~5% faster at 14)
+    views_min_qubits = 13  # blocks by `_BlockMul` on views of the state from this size on (below: `_apply_block`, unchanged)
 
     def __init__(self, n):
         self.n, self.gates, self.qubits = n, [], set()
@@ -680,7 +807,10 @@ class _Layer:
                 d, m = K.shape[-1], ms[j]
                 K = (K.reshape(-1, d, 1, d, 1) * m.reshape(-1, 1, 2, 1, 2)).reshape(-1, 2 * d, 2 * d)
             return K
-        for lo, c, idx in self.chunks: state = _apply_block(state, kron(idx), lo, c)
+        views = self.n >= self.views_min_qubits and not torch._C._are_functorch_transforms_active()
+        for lo, c, idx in self.chunks:
+            K = kron(idx)
+            state = _BlockMul.apply(state, K, lo, c) if views and (lo == 0 or lo >= c) else _apply_block(state, K, lo, c)
         return state
 
 # %% ../nbs/03_simulator.ipynb #16ed13ab
@@ -764,14 +894,17 @@ class _Static:
         for op in self.ops: R = op.apply(R, ax, aw)
         return R
 
-    def apply(self, state, ax, aw, fuse_max=1024):
+    def apply(self, state, ax, aw, fuse_max=1024, phases=True):
+        "`phases=False` drops the phases of a last `_Mono` (see `_Mono.permute`) where the ops run one by one."
         N, M, D = state.shape
         if self.R is not None and N * M > 1:
             return (state.reshape(-1, D) @ self.R).reshape(N, M, D)
         if aw.shape[0] == 1 and N * M >= D and D <= fuse_max:
             R = self.unitary_T(aw, ax)[0]
             return (state.reshape(-1, D) @ R).reshape(N, M, D)
-        for op in self.ops: state = op.apply(state, ax, aw)
+        for i, op in enumerate(self.ops):
+            last = not phases and i == len(self.ops) - 1 and isinstance(op, _Mono)
+            state = op.permute(state) if last else op.apply(state, ax, aw)
         return state
 
 # %% ../nbs/03_simulator.ipynb #b8903a87
@@ -1356,6 +1489,9 @@ class CompiledCircuit(torch.nn.Module):
     """A Qiskit circuit compiled into a batched, differentiable torch function
     `(x (B, n_in), w (n_w,) or (B, n_w)) -> expectation values (B, n_obs)`."""
 
+    large_min_qubits = 13   # from this size on, diagonal observables are read without the final phases
+    tune_malloc = True      # states of 16 MiB and more: `_tune_malloc` (process-wide; CPU, glibc)
+
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, dtype=torch.float32, device='cpu', fuse_max_qubits: int = 10,
                  max_memory: int = None, fast_max_qubits: int = 5):
@@ -1505,9 +1641,28 @@ def angles(self: CompiledCircuit, x, w):
     return self._xmap(v, self._xt, period), self._wmap(w, self._wt, period)
 
 # %% ../nbs/03_simulator.ipynb #e03f4c5c
+_malloc_threshold = [0]   # what `_tune_malloc` has set (bytes); 0 = the C library's defaults
+
+def _tune_malloc(nbytes: int) -> bool:
+    """Let the C allocator serve blocks below `nbytes` (capped at 1 GiB) from its heap and keep that much freed
+    memory (glibc's `mallopt` M_MMAP_THRESHOLD and M_TRIM_THRESHOLD); True if set now or before, False where
+    the C library has no `mallopt` or refuses."""
+    nbytes = min(int(nbytes), 2 ** 30)
+    if nbytes <= _malloc_threshold[0]: return True
+    try:
+        import ctypes
+        mallopt = ctypes.CDLL(None).mallopt       # the process's C library
+    except (OSError, AttributeError, TypeError): return False   # (no C library to load, or no `mallopt`)
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if mallopt(M_MMAP_THRESHOLD, nbytes) != 1 or mallopt(M_TRIM_THRESHOLD, nbytes) != 1: return False
+    _malloc_threshold[0] = nbytes
+    return True
+
+# %% ../nbs/03_simulator.ipynb #ca12979a
 @patch
 def _memory_check(self: CompiledCircuit, rows):
     per = self.dim * rows * (16 if self.real_dtype == torch.float64 else 8)
+    if per >= 2 ** 24 and self.tune_malloc and self.device.type == 'cpu': _tune_malloc(4 * per)   # (see `_tune_malloc`)
     need = per * self._n_states
     limit = self.max_memory or getattr(self, '_mem_limit', None)
     if limit is None:
@@ -1539,15 +1694,18 @@ def initial_state(self: CompiledCircuit):
 
 # %% ../nbs/03_simulator.ipynb #17b5e61e
 @patch
-def run(self: CompiledCircuit, ax, aw):
-    "Final states (B, D) from gate angles (see `angles`); the global phase is not included."
+def run(self: CompiledCircuit, ax, aw, probabilities_only=False):
+    """Final states (B, D) from gate angles (see `angles`); the global phase is not included. `probabilities_only`
+    drops the phases of a last diagonal run (they do not change `|psi|^2`; the layer-by-layer path only)."""
     B = max(ax.shape[0], aw.shape[0])
     self._memory_check(B)
     if self._plan is not None: return _run_fast(self, ax, aw).expand(B, -1)
-    state = self._psi0
-    for op in self.ops[self._lead:]:
-        state = op.apply(state, ax, aw) if not isinstance(op, _Static) else op.apply(state, ax, aw, self.fuse_max)
-    return state[:, 0, :].expand(B, -1)
+    state, ops = self._psi0, self.ops[self._lead:]
+    for i, op in enumerate(ops):
+        phases = not (probabilities_only and i == len(ops) - 1)
+        if isinstance(op, _Static): state = op.apply(state, ax, aw, self.fuse_max, phases)
+        else: state = op.permute(state) if not phases and isinstance(op, _Mono) else op.apply(state, ax, aw)
+    return state.squeeze(1).expand(B, -1)     # (a view: its backward is one too, where `[:, 0]`'s wrote zeros and copied)
 
 # %% ../nbs/03_simulator.ipynb #19fa69b7
 @patch
@@ -1603,6 +1761,9 @@ def forward(self: CompiledCircuit, x, w=None):
         self._memory_check(B)
         psi = _run_fast(self, ax, aw, probabilities_only=True)
         return _DiagReadout.apply(psi, self._obs_t[0][1]).expand(B, -1)
+    if len(self._obs_t) == 1 and self._obs_t[0][0] is None:    # diagonal observables: one node (bit for bit expval's values)
+        psi = self.run(ax, aw, probabilities_only=self.n_qubits >= self.large_min_qubits)   # (and no final phases)
+        return _DiagReadout.apply(psi, self._obs_t[0][1])
     return self.expval(self.run(ax, aw))
 
 # %% ../nbs/03_simulator.ipynb #f37c295f
