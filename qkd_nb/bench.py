@@ -875,6 +875,8 @@ def targets(df: pd.DataFrame, t: dict | None = None) -> pd.DataFrame:
     the peers not measured there (skipped: their time is not known, so the target holds for the others only)."""
     t = {**TARGETS, **(t or {})}
     d = df[(df.B == t['B']) & (df.threads_asked.astype(str) == str(t['threads']))]
+    cols = ['target', 'worst', 'met', 'not_measured']
+    if not len(d): return pd.DataFrame(columns=cols)
     cp = closest_peers(d)
     skipped = lambda m: ', '.join(sorted({f'{r.peer} (n={r.n})' for r in d[m & (d.status == 'skipped')].itertuples()})) or '-'
     small, large = cp[cp.n == t['n_small']], cp[cp.n <= t['n_max']].dropna(subset=['ratio'])
@@ -889,7 +891,7 @@ def targets(df: pd.DataFrame, t: dict | None = None) -> pd.DataFrame:
         w = large.loc[large.ratio.idxmin()]
         rows.append(dict(target=f"n <= {t['n_max']}: >= {t['large_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
                          met=bool(w.ratio >= t['large_ratio']), not_measured=skipped(d.n <= t['n_max'])))
-    return pd.DataFrame(rows, columns=['target', 'worst', 'met', 'not_measured'])
+    return pd.DataFrame(rows, columns=cols)
 
 # %% ../nbs/13_bench.ipynb #99e61c06
 def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> str:
@@ -912,7 +914,7 @@ def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> s
           '## Peers', '', to_markdown(peer_versions(peers)), '',
           '## Time per forward + backward', '', to_markdown(wide), '',
           '## Closest peer per size', '', to_markdown(cp, floatfmt={'native_s': '.3g', 'peer_s': '.3g', 'ratio': '.2f'}), '',
-          '## Speed targets (B = 64, one thread)', '', to_markdown(targets(df)), '',
+          '## Speed targets (B = 64, one thread)', '', (to_markdown(tg) if len(tg := targets(df)) else 'not measured (no B = 64 one-thread rows)'), '',
           *_bandwidth_section(df, info),
           '## Extra memory (MiB above the resident set before the warm-up)', '', to_markdown(mem, floatfmt='.0f'), '',
           '## Agreement with native float64', '',
