@@ -756,7 +756,7 @@ def state_traffic(sim, B: int) -> pd.DataFrame:
     weights, input and weight gradients) reads plus writes in tensors of at least `D` numbers (states, phase
     factors, phase tables; not the small matrices), kernel by kernel, derived from its compiled plan: one row per
     kernel with `kernel`, `rows` (the state's rows after it), `forward` and `backward` bytes."""
-    from qkd_nb.simulator import _Mono, _Layer
+    from qkd_nb.simulator import _Mono, _Layer, _DiagReadout
     if not (len(sim._obs_t) == 1 and sim._obs_t[0][0] is None):
         raise ValueError('state_traffic models diagonal observables (Z strings) only')
     D, r = sim.dim, torch.empty(0, dtype=sim.real_dtype).element_size()
@@ -773,6 +773,7 @@ def state_traffic(sim, B: int) -> pd.DataFrame:
         out.append(dict(kernel=kind, rows=rout, forward=f, backward=b)); rows_out = rout
     W = D * sim.n_outputs * r                                        # the readout |psi|^2 @ W (`_DiagReadout`)
     f = 2 * 2 * H(B) + 3 * H(B) + H(B) + W
+    if r == 4 and D >= _DiagReadout.acc64_min_dim: f += 4 * H(B) + 4 * W   # float32 sums in float64: p and W converted
     b = W + H(B) + 2 * S(B) + 2 * S(B) + H(B)
     out.append(dict(kernel='Readout', rows=B, forward=f, backward=b))
     return pd.DataFrame(out)
