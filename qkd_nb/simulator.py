@@ -453,18 +453,6 @@ class _Mono:
         if ph is None: ph = t['c']
         return ph if ph.ndim == 2 else ph[None]
 
-    def table(self, sp, a, rows):
-        """The phase table of angle kind `sp` in `a`'s dtype: a float copy made for the call, except that a `_BitRows`
-        recipe called for a batch state of at least half as many `rows` as the table has (the table is then at most
-        the state's size) keeps its float table from 13 qubits on (the same values: building it took ~4% of a step
-        at 16 qubits)."""
-        A = self.t['A' + sp]
-        keep = isinstance(A, _BitRows) and self.n >= self.node_min_qubits and 2 * rows >= A.shape[0]
-        if keep and (a.dtype, a.device) in A.floats: return A.floats[a.dtype, a.device]
-        F = _rows_int8(A).to(a.device).to(a.dtype)
-        if keep: A.floats[a.dtype, a.device] = F
-        return F
-
     def apply(self, state, ax, aw, inverse=False):
         "state (N, M, D); `inverse` undoes the operation (adjoint differentiation walks back with it)."
         if inverse and self.t['inv'] is not None: state = _Permute.apply(state, self.t['inv'], self.t['src'])
@@ -479,6 +467,20 @@ class _Mono:
     def permute(self, state):
         "The run's permutation alone, its phases dropped (a last run: they do not change `|psi|^2`)."
         return state if self.t['src'] is None else _Permute.apply(state, self.t['src'], self.t['inv'])
+
+# %% ../nbs/03_simulator.ipynb #c83d8926
+@patch
+def table(self: _Mono, sp, a, rows):
+    """The phase table of angle kind `sp` in `a`'s dtype: a float copy made for the call, except that a `_BitRows`
+    recipe called for a batch state of at least half as many `rows` as the table has (the table is then at most
+    the state's size) keeps its float table from 13 qubits on (the same values: building it took ~4% of a step
+    at 16 qubits)."""
+    A = self.t['A' + sp]
+    keep = isinstance(A, _BitRows) and self.n >= self.node_min_qubits and 2 * rows >= A.shape[0]
+    if keep and (a.dtype, a.device) in A.floats: return A.floats[a.dtype, a.device]
+    F = _rows_int8(A).to(a.device).to(a.dtype)
+    if keep: A.floats[a.dtype, a.device] = F
+    return F
 
 # %% ../nbs/03_simulator.ipynb #aa8962a2
 @patch
