@@ -1229,86 +1229,101 @@ class _Fused(torch.autograd.Function):
         gx, gw = _fused_backward(ctx.fp, gy, ctx.kept, *ctx.needs_input_grad[:2])
         return gx, gw if gw is None or gw.shape == ctx.w_shape else gw.reshape(ctx.w_shape), None, None, None
 
+# %% ../nbs/03_simulator.ipynb #f79b2d4c
+def _cos_sin_cols(A, c):
+    """`(A2, c2)` with `sin(v @ A2 + c2)` the cos and sin of every phase `v @ A + c`, side by side (what
+    `view_as_complex` reads as `exp(i phase)`): one sine instead of `polar` (a scalar cos and sin per element)."""
+    off = torch.tensor([math.pi / 2, 0.0], dtype=c.dtype, device=c.device).repeat(c.shape[-1])
+    return A.repeat_interleave(2, -1), c.repeat_interleave(2, -1) + off
+
 # %% ../nbs/03_simulator.ipynb #09ed1695
 def _fused_forward(fp, x, w, cache=True):
     "`y (B, n_obs)` and what `_fused_backward` needs; `cache`: reuse the ansatz matrix while `w` keeps its bits."
-    v1 = torch.constant_pad_nd(x.to(torch.float64), (0, 1), 1.0)      # (B, J): the inputs and a 1
-    ph = torch.addmm(fp.q0, (v1.unsqueeze(2) * v1.unsqueeze(1)).flatten(1), fp.Q)   # every input phase, float64
-    if fp.dtype != torch.float64: ph = torch.remainder(ph, 2 * math.pi).to(fp.dtype)
-    ex = torch.polar(fp.one, ph)
+    v1 = torch.constant_pad_nd(x, (0, 1), 1.0)                      # (B, J): the inputs and a 1
+    v = v1.to(torch.float64)
+    # cos and sin of every input phase, side by side (`_cos_sin_cols`): a float64 sine is exact at any angle
+    cs = torch.addmm(fp.q0, (v.unsqueeze(2) * v.unsqueeze(1)).flatten(1), fp.Q).sin_().to(fp.dtype)
+    ex = torch.view_as_complex(cs.view(cs.shape[0], -1, 2))           # (B, Lx D): exp(i phase)
     keep, psi, D = [], fp.psi0, fp.D
     for kind, a, b in fp.xsteps:
         if kind == 'phase': psi = psi * ex.narrow(1, a * D, D); keep.append(psi)
         elif kind == 'perm': psi = psi.index_select(-1, a)
         else: psi = torch.mm(psi, a)
-    M, V = _fused_tail_cached(fp, w.reshape(-1)) if cache else _fused_tail(fp, w.reshape(-1))
+    if w.ndim != 1: w = w.reshape(-1)
+    M, V = _fused_tail_cached(fp, w) if cache else _fused_tail(fp, w)
     d = torch.mm(psi, M)                                   # (2-D products: mm, what @ calls, without its dispatch)
     y = torch.mm(torch.view_as_real(d).square().flatten(-2), fp.W2)
-    return y, v1.to(fp.dtype), ex, psi, d, M, V, keep
+    return y, v1, ex, psi, d, M, V, torch.cat(keep, 1) if len(keep) > 1 else keep[0]   # (the states after the phases)
 
 # %% ../nbs/03_simulator.ipynb #c2974081
 def _fused_tail(fp, w):
-    """The input-independent rest as one matrix `M (D, D)` (`psi @ M`), and the unitaries `V` it passed through (for backward).
-    Every layer's Kronecker product is one gather from the table of 2 x 2 factors (`fp.kidx`, factor p of every entry
-    in row p) and `n - 1` products, most significant factor first (`_kron`'s values)."""
-    T, D, V = fp.T0, fp.D, []
-    if fp.n_kron:
+    """The input-independent rest as one matrix `M (D, D)` (`psi @ M`; a transposed view), and the transposed products
+    `V^T` before every factor of its chain (`_fold_tail`; for backward: their rows are the columns it reads). Built
+    transposed: every layer's `K^T` is one gather from the table of 2 x 2 factors (`fp.kidx`, factor p of every
+    entry in row p, the permutations after the layer in its rows) and a product over the factors; the phases after
+    every layer scale its rows (one product for all layers)."""
+    T, D, V, L = fp.T0, fp.D, [], fp.n_kron
+    if fp.n_trig or fp.n_phase:                 # every angle that enters a sine: one affine map of the weights
+        cs = torch.addmv(fp.wc, fp.wA, w).sin_().split(fp.wsplit)
+    if L:
         tab = fp.const
-        if fp.n_trig:
-            cs = torch.sin(torch.add(fp.off, w.take(fp.trig_w), alpha=0.5))       # (K, 1, 2): cos, sin of half the angles
-            m = torch.view_as_complex(torch.baddbmm(fp.tm0, cs, fp.tm).view(-1, 2))   # (K 2 2,): transposed
-            tab = torch.cat([m, tab])
-        fs = tab.take(fp.kidx).unbind()                                           # n x (L, D, D)
-        K = fs[0]
-        for f in fs[1:]: K = K * f
-        K = K.unbind()                                                       # L x (D, D): every layer's matrix
-    if fp.n_phase: ew = torch.polar(fp.one, torch.addmm(fp.cw, w[None], fp.Aw))    # (1, Lp D)
-    for kind, a, b in fp.tsteps:
-        if kind == 'kron': V.append(T); T = K[a] if T is fp.T0 and fp.T0_eye else torch.mm(T, K[a])   # (I K = K)
-        elif kind == 'phase': T = T * ew.narrow(1, a * D, D); V.append(T)
-        elif kind == 'perm': T = T.index_select(-1, a)
-        else: T = torch.mm(T, a)
-    return T, V
+        if fp.n_trig:                               # (K 2 2,): the 2 x 2 factors, transposed, from cos, sin of half the angles
+            m = torch.view_as_complex(torch.addmv(fp.tm0, fp.tm, cs[0]).view(-1, 2))
+            tab = torch.cat([m, tab]) if fp.kconst else m
+        K = tab.take(fp.kidx).prod(0)                                          # (L, D, D): every layer's matrix, transposed
+    if fp.n_phase:                                                           # (L [+ 1], D, 1): `_cos_sin_cols`
+        ew = torch.view_as_complex(cs[1].view(-1, D, 1, 2))
+        if fp.t0_phase: T = T * ew[L]
+        if L: K = K * (ew.narrow(0, 0, L) if fp.t0_phase else ew)
+    if L: K = K.unbind()
+    for kind, a in fp.chain:
+        V.append(T)
+        if kind == 'kron': T = K[a] if T is fp.T0 and fp.T0_eye else torch.mm(K[a], T)   # ((T K)^T = K^T T^T; I K = K)
+        else: T = torch.mm(a, T)
+    if fp.v_last: V.append(T)
+    return T.mT, V
 
 # %% ../nbs/03_simulator.ipynb #33b23397
 def _fused_tail_cached(fp, w):
-    """`_fused_tail(fp, w)` with the unitaries stacked, reused while `w` is bit for bit the weights it was built from
-    (evaluation, a fixed-weight benchmark; any change of a weight, however made, rebuilds it). CPU only: comparing
-    on a GPU would synchronise every call."""
+    """`_fused_tail(fp, w)` with the unitaries' transposes stacked (`(nV D, D)`), reused while `w` is bit for bit the weights
+    it was built from (evaluation, a fixed-weight benchmark; any change of a weight, however made, rebuilds it). CPU
+    only: comparing on a GPU would synchronise every call."""
     if w.device.type != 'cpu': return _fused_tail(fp, w)
     bits = w.detach().view(torch.int64 if w.dtype == torch.float64 else torch.int32)
     c = getattr(fp, 'tail_cache', None)
     if c is not None and c[0].shape == bits.shape and torch.equal(c[0], bits): return c[1], c[2]
     M, V = _fused_tail(fp, w)
-    V = torch.stack(V) if V else V
+    V = torch.cat(V) if V else V
     fp.tail_cache = (bits.clone(), M, V)
     return M, V
 
 # %% ../nbs/03_simulator.ipynb #fc82d502
 def _fused_backward(fp, gy, kept, need_x, need_w):
-    """`(dL/dx, dL/dw)`. Weights: `Y = V^H H V` for every unitary `V` of the tail, `H = c^H g`, `g = (dL/dd) M^H`;
-    then one gather (`fp.ridx`), a sign (`fp.rsgn_c`, conjugated) and `fp.rsel` (rows -> weights). Inputs: back through the phases."""
+    """`(dL/dx, dL/dw)`. Weights: the entries `Y[r, c]` of `Y = V^H H V` that a generator picks, for every unitary `V`
+    of the tail, `H = c^H g`, `g = (dL/dd) M^H`: one product `[V_1^T; ...; V_k^T] H^T` (its rows: the columns of `H V`),
+    two row gathers (`fp.ria`, `fp.rib`) and a row dot product; then `fp.rW` (sign, conjugated, row -> weight).
+    Inputs: back through the phases."""
     v1, ex, c, d, M, V, keep = kept
     gd = d * torch.mm(gy, fp.W2T)                                                      # dL/dd (complex)
     g = torch.mm(gd, M.mH)
     gx = gw = None
     if need_w:
         if fp.n_rows:
-            if not isinstance(V, torch.Tensor): V = torch.stack(V)
-            Y = V.mH @ (torch.mm(c.mH, g) @ V)                   # reshape, index_select: rules for batched gradients (vmap)
-            Yr = Y.reshape(-1).index_select(0, fp.ridx).view(fp.rsgn_c.shape)
-            gw = (Yr * fp.rsgn_c).real.sum(-1) @ fp.rsel          # Re(conj(a) b) = Re(a conj(b)), bit for bit
+            Vt = V if isinstance(V, torch.Tensor) else torch.cat(V)                       # (nV D, D)
+            Z = torch.mm(Vt, torch.mm(g.mT, c.conj()))                                  # (H^T = g^T conj(c))
+            gw = torch.mv(fp.rW, torch.linalg.vecdot(Vt.index_select(0, fp.ria), Z.index_select(0, fp.rib))).real
         else: gw = fp.zero_w
-    if need_x:
-        D, gph, keep = fp.D, [None] * fp.n_xphase, list(keep)
+    if need_x:                    # dL/dphase = Im(g conj(psi)) at every phase, g the gradient of the state after it
+        D, gs = fp.D, [None] * fp.n_xphase
         for kind, a, b in reversed(fp.xsteps):
             if kind == 'phase':
-                gph[a] = (g * keep.pop().conj()).imag
-                if not keep: break                       # the state before the first phase is constant
+                gs[a] = g
+                if not a: break                          # the state before the first phase is constant
                 g = g * ex.narrow(1, a * D, D).conj()
             elif kind == 'perm': g = g.index_select(-1, b)
             else: g = torch.mm(g, b)
-        gx = torch.bmm(torch.mm(torch.cat(gph, -1), fp.G).view(-1, fp.J, fp.J), v1.unsqueeze(2)).squeeze(2).narrow(1, 0, fp.J - 1)
+        gph = (torch.cat(gs, 1) if len(gs) > 1 else gs[0]).mul(keep.conj()).imag
+        gx = torch.linalg.vecdot(torch.mm(gph, fp.G).view(-1, fp.J - 1, fp.J), v1.unsqueeze(1))   # (dph/dx_i = sum_j G_ij v_j)
     return gx, gw
 
 # %% ../nbs/03_simulator.ipynb #bee65167
@@ -1388,54 +1403,105 @@ def _fused_tail_steps(sim, tail):
         else: return None
     return steps, layers, trig, consts, pslices
 
+# %% ../nbs/03_simulator.ipynb #b9e4ed55
+def _fold_tail(steps, D):
+    """The tail's `steps` as a chain `T0 F_1 ... F_m` of factors `('kron', layer) | ('mat', R)`: the permutations and
+    phases after a factor (or after `T0`) fold into its columns, `F = (B P) * e` with `B` the factor's own matrix.
+    Returns `(chain, cols, phases)`; for factor i (0: `T0`), `F = B[:, cols[i]] * e` with `e[c]` the product of
+    `e_j[idx[c]]` over its `(j, idx, pos)` in `phases[i]` (j: phase slice), and column m just after phase j is
+    column `pos[m]` of `F` (`_fused_tail_tables` reads a phase's gradient there: |e| = 1 leaves `diag(V^H H V)` alone)."""
+    chain, cols, phases, ar = [], [np.arange(D)], [[]], np.arange(D)
+    for kind, a, b in steps:
+        if kind in ('kron', 'mat'): chain.append((kind, a, b)); cols.append(ar); phases.append([])
+        elif kind == 'perm':                                      # X -> X[:, src]: column c was column src[c]
+            src, inv = a.cpu().numpy(), b.cpu().numpy()
+            cols[-1] = cols[-1][src]
+            phases[-1] = [(j, idx[src], inv[pos]) for j, idx, pos in phases[-1]]
+        else: phases[-1].append((a, ar, ar))
+    return chain, cols, phases
+
+# %% ../nbs/03_simulator.ipynb #f59f2a3c
+def _fused_weight_maps(tm, cols, Aw, c, n_w):
+    """`(wA, wc, tmb)`: `sin(wA @ w + wc)` is the cos and sin of half of every rotation's angle (weight `cols[k]`), then
+    (if `Aw` is given: `_cos_sin_cols` of the phases, `w @ Aw + c`) those of every phase; `tm0 + tmb @ (cos, sin)` the
+    rotations' 2 x 2 matrices (`tm (K, 2, 2, 2, 2)`: the parts of cos and sin, as real pairs), one block per rotation."""
+    K, dt = len(cols), tm.dtype
+    wA = torch.zeros(2 * K, n_w, dtype=dt)
+    wA[torch.arange(2 * K), torch.tensor(cols, dtype=torch.long).repeat_interleave(2)] = 0.5
+    wc = torch.tensor([math.pi / 2, 0.0] * K, dtype=dt)
+    if Aw is not None: wA, wc = torch.cat([wA, Aw.T]), torch.cat([wc, c.reshape(-1)])
+    tmb = torch.block_diag(*tm.reshape(K, 2, 8).mT) if K else torch.zeros(0, 0, dtype=dt)   # (8 K, 2 K)
+    return wA.contiguous(), wc, tmb
+
+# %% ../nbs/03_simulator.ipynb #f5062a64
+def _gradient_entries(ra, rb, coef, nvd):
+    """`(ria, rib, rW)`: the distinct entries `(ra, rb)` that the gradient rows read (`Y[r, c]`, as rows `r` and `c` of
+    `[V_1^T; ...]` with `nvd` rows), and `rW (n_w, entries)` that sums them into the weights' gradients (`coef (R, D,
+    n_w)`: what read `(ra[i, j], rb[i, j])` adds to each weight's gradient)."""
+    ab, inv = torch.unique(ra.reshape(-1) * nvd + rb.reshape(-1), return_inverse=True)
+    rW = torch.zeros(coef.shape[-1], len(ab), dtype=coef.dtype).index_add_(1, inv, coef.flatten(0, 1).T)
+    return ab // nvd, ab % nvd, rW
+
 # %% ../nbs/03_simulator.ipynb #7f383bda
 def _fused_tail_tables(sim, tail, table, D, cd):
-    "The tensors `_fused_tail` and `_fused_backward` need for the tail (see `_fused_tail_steps`), or None."
+    "The tensors `_fused_tail` and `_fused_backward` need for the tail (`_fused_tail_steps`, `_fold_tail`), or None."
     parts = _fused_tail_steps(sim, tail)
     if parts is None: return None
     steps, layers, trig, consts, pslices = parts
-    n, S, Lp, dt, dev = sim.n_qubits, sim._wmap.n_slots, len(pslices), sim.real_dtype, sim.device
-    vpos = {(s[0][0], s[1]): i for i, s in enumerate(s for s in steps if s[0] in ('kron', 'phase'))}   # index in V
-    Aw, cw = torch.zeros(S, Lp * D, dtype=dt), torch.zeros(1, Lp * D, dtype=dt)
+    chain, cols, phases = _fold_tail(steps, D)
+    if any(ph for (kind, *_), ph in zip(chain, phases[1:]) if kind == 'mat'): return None
+    n, S, Lp, L, dt, dev = sim.n_qubits, sim._wmap.n_slots, len(pslices), len(layers), sim.real_dtype, sim.device
+    Aw, cw = torch.zeros(S, Lp, D, dtype=dt), torch.zeros(Lp, D, dtype=dt)       # every phase slice's angles
     for j, l in enumerate(pslices):
-        if table.Aw is not None: Aw[:, j * D:(j + 1) * D] = table.Aw[:, l * D:(l + 1) * D].cpu()
-        cw[:, j * D:(j + 1) * D] = table.c[:, l * D:(l + 1) * D].cpu()
-    prow = [(s, j) for j in range(Lp) for s in range(S) if Aw[s, j * D:(j + 1) * D].any()]
-    rows = [tr[0] for tr in trig] + [s for s, _ in prow]          # one gradient row per angle slot
-    K, C, R, j, DD = len(trig), len(consts), len(rows), np.arange(D), D * D
+        if table.Aw is not None: Aw[:, j] = table.Aw[:, l * D:(l + 1) * D].cpu()
+        cw[j] = table.c[0, l * D:(l + 1) * D].cpu()
+    slot = [L] + [c[1] if c[0] == 'kron' else None for c in chain]     # the phase slot of factor i: its layer (T0: L)
+    Af, cf = torch.zeros(S, L + 1, D, dtype=dt), torch.zeros(L + 1, D, dtype=dt)   # every factor's angles
+    for i, ph in enumerate(phases):
+        for jl, idx, _ in ph: Af[:, slot[i]] += Aw[:, jl, idx]; cf[slot[i]] += cw[jl, idx]
+    prow = [(s, jl, i, pos) for i, ph in enumerate(phases) for jl, _, pos in ph for s in range(S) if Aw[s, jl].any()]
+    rows = [tr[0] for tr in trig] + [r[0] for r in prow]           # one gradient row per angle slot
+    K, C, R, j = len(trig), len(consts), len(rows), np.arange(D)
     fidx = torch.tensor([[e[1] if e[0] == 't' else K + (e[1] if e[0] == 'c' else C) for e in ents] for ents in layers],
-                        dtype=torch.long).reshape(len(layers), n)
-    ridx, rsgn = torch.zeros(R, D, dtype=torch.long), torch.zeros(R, D, dtype=cd)
-    for k, ents in enumerate(layers):
-        for p, e in enumerate(ents):
+                        dtype=torch.long).reshape(L, n)
+    ra, rb, rsgn = torch.zeros(R, D, dtype=torch.long), torch.zeros(R, D, dtype=torch.long), torch.zeros(R, D, dtype=cd)
+    for i, (kind, k, _) in enumerate(chain):                        # V[i]: the product before factor i + 1
+        if kind != 'kron': continue
+        for p, e in enumerate(layers[k]):
             if e[0] != 't': continue
             q, (src, ph) = n - 1 - p, trig[e[1]][2]
             bq = (j >> q) & 1
-            ridx[e[1]] = torch.as_tensor(vpos[('k', k)] * DD + ((j & ~(1 << q)) | (src[bq] << q)) * D + j)
+            ra[e[1]], rb[e[1]] = torch.as_tensor(i * D + ((j & ~(1 << q)) | (src[bq] << q))), torch.as_tensor(i * D + j)
             rsgn[e[1]] = torch.as_tensor(ph[bq])
-    for r, (s, jl) in enumerate(prow):
-        ridx[K + r] = torch.as_tensor(vpos[('p', jl)] * DD + j * D + j)
-        rsgn[K + r] = 1j * Aw[s, jl * D:(jl + 1) * D]
-    tm, tm0 = torch.zeros(K, 2, 2, 2, 2, dtype=dt), torch.zeros(K, 1, 2, 2, 2, dtype=dt)   # (gate, cos|sin, 2, 2, re|im)
+    for r, (s, jl, i, pos) in enumerate(prow):                      # diagonal entries, in the factor's column order
+        ra[K + r] = rb[K + r] = torch.as_tensor(i * D + pos)
+        rsgn[K + r] = 1j * Aw[s, jl]
+    tm, tm0 = torch.zeros(K, 2, 2, 2, 2, dtype=dt), torch.zeros(K, 2, 2, 2, dtype=dt)   # (gate, [cos|sin], 2, 2, re|im)
     for k, (s, (M0, Mc, Ms), _) in enumerate(trig):
         vr = lambda M: torch.view_as_real(M.mT.to(cd).cpu())
-        tm[k, 0], tm[k, 1], tm0[k, 0] = vr(Mc), vr(Ms), vr(M0)
+        tm[k, 0], tm[k, 1], tm0[k] = vr(Mc), vr(Ms), vr(M0)
     sel = sim._wmap.select                                          # the angles are weights: aw[s] = w[sel[s]]
     sel = range(sim.n_weights)[sel] if isinstance(sel, slice) else sel.tolist()
     selm = torch.zeros(S, sim.n_weights, dtype=dt)
     selm[torch.arange(S), torch.as_tensor(list(sel), dtype=torch.long)] = 1
-    rsel = torch.zeros(R, S, dtype=dt)
-    rsel[torch.arange(R), torch.as_tensor(rows, dtype=torch.long)] = 1
+    rsel = torch.zeros(R, S, dtype=dt).index_put_((torch.arange(R), torch.as_tensor(rows, dtype=torch.long)), torch.tensor(1, dtype=dt))
     const = torch.stack([c.to(cd).cpu() for c in consts] + [torch.eye(2, dtype=cd)])
     bits = (j[:, None] >> np.arange(n - 1, -1, -1)) & 1                   # (D, n): bit of qubit p, most significant first
     rc = torch.as_tensor(2 * bits[:, None, :] + bits[None, :, :]).permute(2, 0, 1)   # (n, D, D): 2 r_p + c_p
     kidx = 4 * fidx.T[:, :, None, None] + rc[:, None]                  # (n, L, D, D) into the flat factor table
+    for i, (kind, k, _) in enumerate(chain):
+        if kind == 'kron': kidx[:, k] = kidx[:, k][:, :, torch.as_tensor(cols[i + 1])]
+    t0p, n_phase = bool(phases[0]), bool(prow) or bool(cf.any())
+    Awc, cwc = _cos_sin_cols((selm.T @ Af.reshape(S, (L + 1) * D)).narrow(1, 0, (L + t0p) * D), cf.reshape(1, -1).narrow(1, 0, (L + t0p) * D))
+    wA, wc, tmb = _fused_weight_maps(tm, [sel[tr[0]] for tr in trig], Awc if n_phase else None, cwc, sim.n_weights)
+    ria, rib, rW = _gradient_entries(ra, rb, rsgn.conj()[:, :, None] * (rsel @ selm)[:, None, :], (len(chain) + 1) * D)
+    chain = [(kind, a if kind == 'kron' else a[:, torch.as_tensor(cols[i + 1], device=a.device)].T.contiguous()) for i, (kind, a, _) in enumerate(chain)]
     to = lambda t: t.to(dev)
-    return dict(tsteps=steps, n_kron=len(layers), n_trig=K, n_phase=Lp, n_rows=R,
-                trig_w=to(torch.tensor([sel[tr[0]] for tr in trig], dtype=torch.long).reshape(K, 1, 1)),
-                off=to(torch.tensor([[[math.pi / 2, 0.0]]], dtype=dt)), tm=to(tm.reshape(K, 2, 8)), tm0=to(tm0.reshape(K, 1, 8)),
-                const=to(const.reshape(-1)), kidx=to(kidx), ridx=to(ridx.reshape(-1)), rsgn_c=to(rsgn.conj().resolve_conj()), Aw=to(selm.T @ Aw), cw=to(cw),
-                rsel=to(rsel @ selm), zero_w=to(torch.zeros(sim.n_weights, dtype=dt)))
+    return dict(chain=chain, t0_cols=cols[0],
+                n_kron=L, n_trig=K, n_phase=n_phase, t0_phase=t0p, v_last=any(r[2] == len(chain) for r in prow),
+                n_rows=R, kconst=bool((fidx >= K).any()), wA=to(wA), wc=to(wc), wsplit=[2 * K] + [Awc.shape[1]] * n_phase,
+                tm=to(tmb), tm0=to(tm0.reshape(-1)), const=to(const.reshape(-1)), kidx=to(kidx.mT.contiguous()), ria=to(ria),
+                rib=to(rib), rW=to(rW), zero_w=to(torch.zeros(sim.n_weights, dtype=dt)))
 
 # %% ../nbs/03_simulator.ipynb #9575f6f0
 def _fused_plan(sim):
@@ -1454,6 +1520,7 @@ def _fused_plan(sim):
     tt = _fused_tail_tables(sim, steps[xs[-1] + 1:k], table, D, cd)
     if xp is None or tt is None: return None
     psi0, xsteps, slices, T0 = xp
+    T0 = T0[:, torch.as_tensor(tt.pop('t0_cols'), device=dev)].T.contiguous()   # (the permutations after it; transposed)
     idx = torch.arange(D, device=dev)                               # trailing permutations fold into the readout
     for s in steps[k:]:
         if s[1] is not None: idx = idx[s[1]]
@@ -1467,10 +1534,11 @@ def _fused_plan(sim):
     Q = torch.zeros(J * J, Ax.shape[1], dtype=torch.float64, device=dev).index_add_(0, ij[:, 0] * J + ij[:, 1], xt['C'] @ Ax)
     q0 = xt['c0'] @ Ax + torch.cat([table.c[:, l * D:(l + 1) * D] for l in slices], 1).double()
     Q3 = Q.view(J, J, -1)
-    G = (Q3 + Q3.transpose(0, 1)).reshape(J * J, -1).T.to(dt).contiguous()
+    G = (Q3 + Q3.transpose(0, 1))[:J - 1].reshape((J - 1) * J, -1).T.to(dt).contiguous()   # rows of the inputs, not the 1
+    Q, q0 = _cos_sin_cols(Q, q0)                                     # (float64: cos and sin of the phases)
     return _FusedPlan(dtype=dt, D=D, J=J, psi0=psi0, xsteps=xsteps, n_xphase=len(slices), T0=T0,
                       T0_eye=bool(torch.equal(T0, torch.eye(D, dtype=T0.dtype, device=dev))), Q=Q, q0=q0, G=G,
-                      one=torch.ones(1, 1, dtype=dt, device=dev), W2=Wp.repeat_interleave(2, 0).contiguous(),
+                      W2=Wp.repeat_interleave(2, 0).contiguous(),
                       W2T=(2 * Wp.T).contiguous(), **tt)
 
 # %% ../nbs/03_simulator.ipynb #f53cbbf8
