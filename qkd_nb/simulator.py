@@ -47,7 +47,10 @@ def _take(x, idx):
     if not x.is_complex() or torch._C._are_functorch_transforms_active(): return x[..., idx]
     *lead, D = x.shape
     x2, i = x.reshape(-1, D), idx.to(torch.int64)
-    if x.dtype == torch.complex64: out = torch.gather(x2.view(torch.int64), 1, i.expand(x2.shape[0], D)).view(x.dtype)
+    if x.dtype == torch.complex64:
+        try: w = x2.view(torch.int64)
+        except RuntimeError: return x[..., idx]     # (a batched tensor of the legacy vmap, `grad(is_grads_batched=True)`)
+        out = torch.gather(w, 1, i.expand(x2.shape[0], D)).view(x.dtype)
     else: out = torch.index_select(x2, 1, i)
     return out.reshape(*lead, D)
 
