@@ -390,6 +390,9 @@ def main(argv=None):
     ap.add_argument('--run-dir', default=None, help='publish: the reproduction run (default: figures/manifest.json)')
     ap.add_argument('--figures-dir', default=str(ROOT / 'figures'), help='publish: the figures folder (default: figures/)')
     a = ap.parse_args(argv)
+    # one thread, as the tests that compare the outputs run (tools/run_tests.py): float32 training results
+    # depend on the thread count (summation order), so outputs executed on all cores would read as stale
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
     from nbdev.config import get_config
     flags = get_config().tst_flags.split() if a.flags is None else a.flags.split()
     if a.cmd == '_one':
