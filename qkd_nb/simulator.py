@@ -44,13 +44,11 @@ def _take(x, idx):
     """`x[..., idx]` for a complex `x (..., D)` and an integer `idx (D,)`: the same values (a gather copies bits),
     moved faster than by advanced indexing with int32 indices (~2.5x at 14 qubits): complex64 amplitudes as
     8-byte words by `torch.gather`, complex128 by `index_select`, with int64 indices made for the call."""
-    if not x.is_complex() or torch._C._are_functorch_transforms_active(): return x[..., idx]
+    if not x.is_complex() or torch._C._are_functorch_transforms_active() or torch._C._functorch.is_legacy_batchedtensor(x):
+        return x[..., idx]                         # (batched tensors, also the legacy vmap's of `grad(is_grads_batched=True)`: no dtype views)
     *lead, D = x.shape
     x2, i = x.reshape(-1, D), idx.to(torch.int64)
-    if x.dtype == torch.complex64:
-        try: w = x2.view(torch.int64)
-        except RuntimeError: return x[..., idx]     # (a batched tensor of the legacy vmap, `grad(is_grads_batched=True)`)
-        out = torch.gather(w, 1, i.expand(x2.shape[0], D)).view(x.dtype)
+    if x.dtype == torch.complex64: out = torch.gather(x2.view(torch.int64), 1, i.expand(x2.shape[0], D)).view(x.dtype)
     else: out = torch.index_select(x2, 1, i)
     return out.reshape(*lead, D)
 
@@ -1256,7 +1254,7 @@ def _fused_forward(fp, x, w, cache=True):
     M, V = _fused_tail_cached(fp, w) if cache else _fused_tail(fp, w)
     d = torch.mm(psi, M)                                   # (2-D products: mm, what @ calls, without its dispatch)
     y = torch.mm(torch.view_as_real(d).square().flatten(-2), fp.W2)
-    return y, v1, ex, psi, d, M, V, torch.cat(keep, 1) if len(keep) > 1 else keep[0]   # (the states after the phases)
+    return y, v1, ex, psi, d, M, V, torch.cat(keep, 1)    # (the states after the phases)
 
 # %% ../nbs/03_simulator.ipynb #c2974081
 def _fused_tail(fp, w):
@@ -1325,7 +1323,7 @@ def _fused_backward(fp, gy, kept, need_x, need_w):
                 g = g * ex.narrow(1, a * D, D).conj()
             elif kind == 'perm': g = g.index_select(-1, b)
             else: g = torch.mm(g, b)
-        gph = (torch.cat(gs, 1) if len(gs) > 1 else gs[0]).mul(keep.conj()).imag
+        gph = torch.cat(gs, 1).mul(keep.conj()).imag
         gx = torch.linalg.vecdot(torch.mm(gph, fp.G).view(-1, fp.J - 1, fp.J), v1.unsqueeze(1))   # (dph/dx_i = sum_j G_ij v_j)
     return gx, gw
 
@@ -1376,7 +1374,7 @@ def _fused_xpart(sim, xpart, table, D, cd):
 
 # %% ../nbs/03_simulator.ipynb #d257be1e
 def _fused_tail_steps(sim, tail):
-    """The tail's steps `('kron', k, _)`, `('phase', l, _)`, `('perm', src, inv)`, `('mat', R, R^H)`, its layers (per qubit,
+    """The tail's steps `('kron', k, _)`, `('phase', l, _)`, `('perm', src, inv)`, `('mat', R, _)`, its layers (per qubit,
     most significant first: `('t', k)` rotation k, `('c', i)` constant i, `('e', 0)` identity), rotations
     `(slot, trig, generator)`, constant matrices (transposed) and phase slices; None if a gate does not fit."""
     z = sim._psi0.new_zeros(1, 0).real
@@ -1402,7 +1400,7 @@ def _fused_tail_steps(sim, tail):
             if src is not None: steps.append(('perm', src, inv))
         elif kind == 'perm': steps.append(('perm', src, inv))
         elif dep == 'c':
-            R = sim._plan[1][t](z, z); steps.append(('mat', R, R.mH.contiguous()))
+            steps.append(('mat', sim._plan[1][t](z, z), None))
         else: return None
     return steps, layers, trig, consts, pslices
 

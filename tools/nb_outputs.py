@@ -57,6 +57,10 @@ def run_nb(fn, skip_flags=None, force_flags=(), basepath=None, showerr=True):
     from nbdev.frontmatter import FrontmatterProc
     from nbdev.test import IN_NOTEBOOK
     from execnb.shell import CaptureShell
+    # every execution (the check and `execute`) on one thread unless OMP_NUM_THREADS says otherwise: float32
+    # training results depend on the thread count (summation order), and outputs are compared bit for bit
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
     fn = Path(fn)
     if basepath: sys.path.insert(0, str(basepath))
     if not IN_NOTEBOOK: os.environ['IN_TEST'] = '1'
@@ -390,9 +394,6 @@ def main(argv=None):
     ap.add_argument('--run-dir', default=None, help='publish: the reproduction run (default: figures/manifest.json)')
     ap.add_argument('--figures-dir', default=str(ROOT / 'figures'), help='publish: the figures folder (default: figures/)')
     a = ap.parse_args(argv)
-    # one thread, as the tests that compare the outputs run (tools/run_tests.py): float32 training results
-    # depend on the thread count (summation order), so outputs executed on all cores would read as stale
-    os.environ.setdefault('OMP_NUM_THREADS', '1')
     from nbdev.config import get_config
     flags = get_config().tst_flags.split() if a.flags is None else a.flags.split()
     if a.cmd == '_one':

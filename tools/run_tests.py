@@ -45,8 +45,6 @@ def sync_check():
 
 def _run_nb(args):
     fn, flags = args
-    os.environ.setdefault('OMP_NUM_THREADS', '1')
-    import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
     from nb_outputs import check_nb          # nbdev's test_nb, keeping the outputs to compare with the committed ones
     from nbdev.config import get_config
     skip = [f for f in get_config().tst_flags.split() if f not in flags]
