@@ -22,7 +22,8 @@ each reduced to a list of comparable items, must match:
   error names; an image counts as one `image` item (its bytes depend on fonts and library versions);
 - ignored: stderr (warnings, progress bars), HTML-only outputs (fastprogress bars), `text/html` beside a
   `text/plain` (pandas' HTML differs across versions), display updates;
-- in text: memory addresses, temporary paths, the checkout's absolute path, durations (a number followed by
+- in text: runs of spaces and tabs count as one space and lines are stripped (a masked value must not carry
+  its width: a column padded to a duration, or a table whose widths follow a volatile value); memory addresses, temporary paths, the checkout's absolute path, durations (a number followed by
   a time unit: `0.41 s`, `12 ms`, `3.2 it/s`), speed-ups (`12.3x`) and ISO timestamps are masked; integers
   must be equal, and numbers with a decimal point or exponent agree to one unit of their last printed digit,
   or to a relative 1e-4, or to an absolute 1e-6 (float32 results differ slightly across CPUs and BLAS
@@ -45,6 +46,24 @@ def _skip_flags(force_flags=()) -> set:
     return set(get_config().tst_flags.split()) - set(force_flags)
 
 
+THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'NUMEXPR_NUM_THREADS')
+
+
+def pin_threads():
+    """Every execution (the check and `execute`) runs on ONE thread, whatever the environment says: float32
+    training results depend on the thread count (summation order), and outputs are compared to the printed
+    digit. The variables are overwritten (not defaulted), so processes a notebook starts (Dask workers,
+    papermill kernels) inherit one thread too, and the pools already loaded are limited at run time
+    (threadpoolctl: OpenBLAS/MKL under numpy and scipy). A notebook that times more threads asks for them
+    explicitly (the benchmark's `threads`); such outputs are masked as timings."""
+    for k in THREAD_VARS: os.environ[k] = '1'
+    import torch; torch.set_num_threads(1)
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1)
+    except ImportError: pass
+
+
 def run_nb(fn, skip_flags=None, force_flags=(), basepath=None, showerr=True):
     """Execute notebook `fn` as `nbdev.test.test_nb` does; returns (ok, seconds, cells, ran).
 
@@ -57,10 +76,7 @@ def run_nb(fn, skip_flags=None, force_flags=(), basepath=None, showerr=True):
     from nbdev.frontmatter import FrontmatterProc
     from nbdev.test import IN_NOTEBOOK
     from execnb.shell import CaptureShell
-    # every execution (the check and `execute`) on one thread unless OMP_NUM_THREADS says otherwise: float32
-    # training results depend on the thread count (summation order), and outputs are compared bit for bit
-    os.environ.setdefault('OMP_NUM_THREADS', '1')
-    import torch; torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+    pin_threads()
     fn = Path(fn)
     if basepath: sys.path.insert(0, str(basepath))
     if not IN_NOTEBOOK: os.environ['IN_TEST'] = '1'
@@ -105,6 +121,7 @@ _NUM = r'[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?'
 _DUR = re.compile(rf'{_NUM}\s*(?:s|sec|secs|seconds?|ms|µs|us|ns|min|minutes?|h|hours?|it/s|s/it)(?![\w/])'
                   rf'|\d+\.\d+\s*[x×](?![\w])')                     # durations, and speed-ups such as 12.3x
 _NUMBER = re.compile(_NUM)
+_SPACES = re.compile(r'[ \t]+')
 
 
 def normalize_text(text: str) -> str:
@@ -112,7 +129,9 @@ def normalize_text(text: str) -> str:
     text = text.replace(str(ROOT), '<root>')
     for rx, sub in ((_TMP, '<tmp>'), (_ADDR, '0x?'), (_ISO, '<timestamp>'), (_PORT, r'\1:<port>'), (_DUR, '<duration>')):
         text = rx.sub(sub, text)
-    return '\n'.join(l.rstrip() for l in text.strip('\n').splitlines())
+    # runs of spaces and tabs compare as one: a masked field must not carry its width (a duration printed
+    # padded to a column, or a table whose column width follows its widest, volatile value)
+    return '\n'.join(_SPACES.sub(' ', l).strip() for l in text.strip('\n').splitlines())
 
 
 def _text(v) -> str: return ''.join(v) if isinstance(v, list) else (v or '')

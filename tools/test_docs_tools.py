@@ -37,6 +37,34 @@ def test_normalize_masks_volatile_parts():
     test_eq(normalize('native is 12.3x faster, 4x4 blocks'), 'native is <duration> faster, 4x4 blocks')
 
 
+def test_masked_values_carry_no_width():
+    # the failure of a fresh clone (issue 23): a duration printed padded to a column is one character shorter on
+    # a slower run; the masked field must not keep its padding, nor may a table whose widths follow it
+    committed = 'qiskit losses [13.05933778 13.82653381 12.52005971]    0.41 s  14784 circuit evaluations'
+    now = 'qiskit losses [13.05933778 13.82653381 12.52005971]   12.41 s  14784 circuit evaluations'
+    test_eq(no.normalize_text(committed), no.normalize_text(now))
+    table_a = 'peer      time  evals\nnative  0.3 ms     96\ntq      2.1 ms     96'
+    table_b = 'peer        time  evals\nnative  10.37 ms     96\ntq       2.1 ms     96'
+    test_eq(no.normalize_text(table_a), no.normalize_text(table_b))
+    # but a change of a counted value is still seen, and words stay separated
+    assert not no._same_text(no.normalize_text(table_a), no.normalize_text(table_b.replace(' 96', ' 97')))
+    test_eq(no.normalize_text('a \t b  '), 'a b')
+
+
+def test_threads_pinned_whatever_the_environment():
+    import os, torch
+    old = {k: os.environ.get(k) for k in no.THREAD_VARS}
+    os.environ['OMP_NUM_THREADS'] = '2'; torch.set_num_threads(2)
+    try:
+        no.pin_threads()
+        test_eq(torch.get_num_threads(), 1)
+        test_eq([os.environ[k] for k in no.THREAD_VARS], ['1'] * len(no.THREAD_VARS))   # inherited by subprocesses
+    finally:
+        for k, v in old.items():
+            if v is None: os.environ.pop(k, None)
+            else: os.environ[k] = v
+
+
 def test_same_text_tolerates_last_digit_only():
     assert no._same_text('loss 0.1235', 'loss 0.1234')          # one unit of the last printed digit
     assert not no._same_text('loss 0.1235', 'loss 0.1233')      # two units: a real change
