@@ -362,7 +362,7 @@ ALIGN_AT = ('features', 'encoder')
 "Where a student is aligned: the representation it returns, or the layer before its bottleneck."
 
 # %% ../nbs/11_protocol.ipynb #77a05cdc
-ESTIMATOR_DEFAULTS = dict(gradient='backprop', shots=None, spsa_c=0.05, spsa_directions=1, fd_epsilon=1e-3, noise=None)
+ESTIMATOR_DEFAULTS = dict(gradient='backprop', shots=None, spsa_c=0.05, spsa_directions=1, fd_epsilon=None, noise=None)
 "The optional fields of a run spec (the circuit's gradient estimator, shots, noise) and their defaults."
 SPEC_GRADIENTS = tuple(ESTIMATORS)
 "The gradient estimators a run spec can name (`qkd_nb.gradients.ESTIMATORS`)."
@@ -394,8 +394,8 @@ def _estimator_fields(s: dict) -> dict:
                          "'finite_diff', 'spsa' or 'spsa_weights'")
     if s['gradient'] in ('spsa', 'spsa_weights'): _num(s, 'spsa_c'); _int(s, 'spsa_directions')
     else: s['spsa_c'] = s['spsa_directions'] = None
-    if s['gradient'] == 'finite_diff': _num(s, 'fd_epsilon')
-    else: s['fd_epsilon'] = None
+    if s['gradient'] == 'finite_diff' and s['fd_epsilon'] is not None: _num(s, 'fd_epsilon')   # None: the estimator's own step
+    elif s['gradient'] != 'finite_diff': s['fd_epsilon'] = None
     return s
 
 
