@@ -427,6 +427,8 @@ class _Monitor:
         self.stems, self.progress_dir, self.live = list(stems), Path(progress_dir), live
         self.expected, self.stream = dict(expected or {}), stream or sys.stdout
         self.started, self.finished, self._stop, self._thread = {}, set(), None, None
+        import threading
+        self._lock, self._paused = threading.Lock(), False
 
     def start(self, stem: str, t: float | None = None): self.started.setdefault(stem, time.monotonic() if t is None else t)
     def finish(self, stem: str): self.finished.add(stem)
@@ -463,10 +465,20 @@ class _Monitor:
         return head + ('; '.join(parts) or 'starting') + tail
 
     def draw(self):
-        if self.live: self.stream.write('\r\033[K' + self.line()[:max(20, shutil.get_terminal_size((120, 20)).columns - 1)]); self.stream.flush()
+        if not self.live: return
+        with self._lock:
+            if self._paused: return
+            self.stream.write('\r\033[K' + self.line()[:max(20, shutil.get_terminal_size((120, 20)).columns - 1)]); self.stream.flush()
 
     def clear(self):
         if self.live: self.stream.write('\r\033[K'); self.stream.flush()
+
+    @contextlib.contextmanager
+    def paused(self):
+        "No status line while other output is printed inside (it comes back at the next redraw)."
+        with self._lock: self.clear(); self._paused = True
+        try: yield
+        finally: self._paused = False
 
     def __enter__(self):
         import threading
@@ -558,7 +570,7 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
         results[stem] = res
         mon.finish(stem)
         if progress:
-            mon.clear(); print(_line(len(results), n, stem, res), flush=True); mon.draw()
+            with mon.paused(): print(_line(len(results), n, stem, res), flush=True)
 
     # Notebooks named FINAL_PREFIX* (the claims audit) run after the others are published and read
     # their outputs from `figures_dir` (passed to them as the parameter `figures_dir`).
@@ -571,7 +583,8 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
             for batch in (regular, final):
                 if not batch: continue
                 _execute(batch, workers, scheduler, kernel_name, progress, _finish, mon)
-                man = _publish(batch, results, figures_dir, run_dir, profile, dataset, seed, progress, time.perf_counter() - t0)
+                with mon.paused():
+                    man = _publish(batch, results, figures_dir, run_dir, profile, dataset, seed, progress, time.perf_counter() - t0)
     except KeyboardInterrupt:
         published = set(man.ran) if man is not None else set()
         done = {s: j for b in (regular, final) for s, j in b.items() if s in results and s not in published}
