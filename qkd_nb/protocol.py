@@ -411,7 +411,7 @@ def _layer_kwargs(s: dict) -> dict:
 SPEC_DEFAULTS = dict(dataset='digits', split=0, max_train=None, family='hybrid', n_qubits=4, readout='z', fm_reps=2,
                      ansatz_reps=2, target_params=None, n_frequencies=None, n_components=None, pool=None, output_scale=1.0,
                      method='CE', T=2.0, alpha=0.5, beta=0.1, align_kind='mse', align_at='features', lr=0.01, q_lr=0.1,
-                     weight_decay=0.0, epochs=100, patience=20, batch_size=64, teacher_epochs=30)
+                     weight_decay=0.0, epochs=100, patience=20, batch_size=64, teacher_epochs=None)
 "Every field of a run spec and its default."
 
 
@@ -481,7 +481,8 @@ def run_spec(**fields) -> dict:
     if s['method'] not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {s['method']!r}")
     _model_fields(s, kind)
     _int(s, 'split', 0); _int(s, 'max_train', 1, none=True)
-    for k in ('epochs', 'batch_size', 'teacher_epochs'): _int(s, k)
+    for k in ('epochs', 'batch_size'): _int(s, k)
+    _int(s, 'teacher_epochs', 1, none=True)                   # None: the dataset's own teacher recipe (TEACHER_DEFAULTS)
     _int(s, 'patience', 1, none=True)
     _num(s, 'lr'); _num(s, 'weight_decay', strict=False)
     if kind == 'circuit' and s['family'] != 'frozen_circuit': _num(s, 'q_lr')      # a circuit that trains
@@ -523,12 +524,13 @@ def build_student(spec: dict, seed: int = 0, n_features: int | None = None, n_cl
     return model
 
 # %% ../nbs/11_protocol.ipynb #487aeabd
-def teacher_for(dataset: str, split: int, epochs: int = 30):
-    "The cached teacher of `(dataset, split)` and its metrics: `get_teacher(dataset, seed=split, epochs, data_kwargs={'seed': split})`."
-    return get_teacher(dataset, seed=int(split), epochs=int(epochs), data_kwargs=dict(seed=int(split)))
+def teacher_for(dataset: str, split: int, epochs: int | None = None):
+    """The cached teacher of `(dataset, split)` and its metrics: `get_teacher(dataset, seed=split, data_kwargs={'seed': split})`,
+    trained for `epochs` (None: the dataset's default recipe, `qkd_nb.train.TEACHER_DEFAULTS`)."""
+    return get_teacher(dataset, seed=int(split), epochs=None if epochs is None else int(epochs), data_kwargs=dict(seed=int(split)))
 
 # %% ../nbs/11_protocol.ipynb #e59c9bd6
-def teacher_run(seed: int = 0, dataset: str = 'digits', teacher_epochs: int = 30) -> dict:
+def teacher_run(seed: int = 0, dataset: str = 'digits', teacher_epochs: int | None = None) -> dict:
     """Sweep task that trains (or loads) the teacher of split `seed` and returns its metrics (no history):
     `sweep(teacher_run, {'dataset': [...], 'teacher_epochs': [30]}, seeds=splits, store)` trains them in parallel."""
     _, m = teacher_for(dataset, seed, teacher_epochs)
