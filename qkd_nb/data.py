@@ -290,14 +290,15 @@ def _check_labels(y: np.ndarray, y_test, n_classes) -> int:
 
 
 def _scaled_moments(a: np.ndarray, mode: str):
-    """Training mean and std (per feature or global) computed on `a / max|a|`, so that finite values near the float64
-    limit (1e300) neither overflow nor vanish; returns `(mu, sd)` with zero-variance features given sd = 1."""
+    """Training mean and std (per feature or global) of `a`; for data whose magnitude is beyond 1e100 (or below
+    1e-100) they are computed on `a / max|a|`, so that finite values near the float64 limit (1e300) neither overflow
+    nor vanish. Zero-variance features (relative to their size) get sd = 1: they are only centred."""
     axis = 0 if mode == 'feature' else None
     scale = np.abs(a).max(axis=axis)
     scale = np.where(scale > 0, scale, 1.0)
-    mu, sd = (a / scale).mean(axis), (a / scale).std(axis)
-    sd = np.where(sd > 1e-10, sd, 1 / scale)     # constant features (relative to their size): centre only, never divide by ~0
-    mu, sd = mu * scale, sd * scale
+    if np.all((scale > 1e-100) & (scale < 1e100)): mu, sd = a.mean(axis), a.std(axis)      # ordinary data: plainly
+    else: mu, sd = (a / scale).mean(axis) * scale, (a / scale).std(axis) * scale
+    sd = np.where(sd > 1e-10 * scale, sd, 1.0)
     if mode == 'global': mu, sd = np.full(a.shape[1], mu), np.full(a.shape[1], sd)
     return mu, sd
 

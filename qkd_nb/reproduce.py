@@ -494,6 +494,38 @@ class _Monitor:
         self.clear()
 
 # %% ../nbs/10_reproduce.ipynb #99f87015
+def _kill_kernels() -> None:
+    "Kill the Jupyter kernels this process started (what is left to stop after Ctrl-C)."
+    import psutil
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any('ipykernel' in a for a in p.cmdline()): p.kill()
+
+
+def _interruptible(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` in a thread, so that Ctrl-C always reaches this (main) thread as a KeyboardInterrupt:
+    nbclient, in the main thread, catches SIGINT itself while a cell runs and only shuts the kernel down, so the
+    run would go on with the next notebook. On Ctrl-C the kernels are killed and the interrupt re-raised."""
+    import threading
+    box, done = {}, threading.Event()     # an Event, not Thread.join: a join cut short by Ctrl-C can report a live thread as dead
+    def target():
+        try: box['result'] = fn(*args, **kwargs)
+        except BaseException as e: box['error'] = e
+        finally: done.set()
+    threading.Thread(target=target, daemon=True).start()
+    try:
+        while not done.wait(0.25): pass
+    except KeyboardInterrupt:
+        import logging
+        log = logging.getLogger('papermill'); level = log.level
+        log.setLevel(logging.CRITICAL)     # no "Kernel died while waiting for execute reply": we killed it
+        try: _kill_kernels(); done.wait(60)   # the notebook's run ends (dead kernel) and removes its scratch folder
+        finally: log.setLevel(level)
+        raise
+    if 'error' in box: raise box['error']
+    return box['result']
+
+
 def _execute(batch: dict, workers: int, scheduler: str | None, kernel_name: str, progress: bool, finish,
              mon: _Monitor | None = None) -> None:
     """Run the notebooks of `batch` in this process (`workers == 1`) or on Dask; `finish(stem, result)` for each.
@@ -502,7 +534,7 @@ def _execute(batch: dict, workers: int, scheduler: str | None, kernel_name: str,
     if workers == 1 and scheduler is None:
         for stem, (p, text, ps) in batch.items():
             if mon is not None: mon.start(stem)
-            finish(stem, run_notebook(text, ps, kernel_name, progress_file=pfile(stem)))
+            finish(stem, _interruptible(run_notebook, text, ps, kernel_name, progress_file=pfile(stem)))
         return
     from distributed import as_completed
     with dask_client(scheduler=scheduler, n_workers=workers, retries=1, verbose=progress) as client:
@@ -754,7 +786,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         man = reproduce(a.profile, a.only, a.figures_dir, a.run_dir, a.dataset, a.seed, a.workers, a.scheduler,
                         a.kernel, dict(a.param), experiments_dir=exp_dir, live=False if a.quiet else None)
     except KeyboardInterrupt as e:
-        print(f'\nqkd-reproduce: {e}' if isinstance(e, ReproductionInterrupted) else '\nqkd-reproduce: interrupted (Ctrl-C)',
+        print(f'qkd-reproduce: {e}' if isinstance(e, ReproductionInterrupted) else 'qkd-reproduce: interrupted (Ctrl-C)',
               file=sys.stderr, flush=True)
         return 130
     except (OSError, ValueError, TypeError) as e: return err(e)

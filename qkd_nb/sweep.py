@@ -389,6 +389,10 @@ class _ProgressFile:
         with contextlib.suppress(OSError): atomic_write_text(self.path, json.dumps(self.state))
 
 
+_KILLED = ('its worker process died each time the task ran (KilledWorker: a crash of the Python process itself, e.g. a '
+           'segmentation fault, os._exit or running out of memory); the tasks that ran beside it were run again')
+
+
 def _killed_worker(e: BaseException) -> bool:
     return type(e).__name__ == 'KilledWorker'
 
@@ -396,8 +400,8 @@ def _killed_worker(e: BaseException) -> bool:
 def _run_tasks(fn, todo, store: Path, client, scheduler, n_workers: int, retries: int, progress: bool, done) -> dict:
     """Run the `todo` tasks serially (`client='serial'`) or on Dask; `done(key, record)` keeps each result. {key: error}.
     On Dask, a task whose worker died (KilledWorker: a crash, os._exit, out of memory) may only have been running
-    beside the guilty one: such tasks are run again one at a time, so that only a task that kills its worker on its
-    own is reported, as such."""
+    beside the guilty one: when several tasks end so, each is run again alone, so that only a task that kills its
+    worker on its own is reported, as such."""
     errors, bar = {}, None
     if todo and isinstance(client, str) and client == 'serial':
         bar = Progress(len(todo), progress)
@@ -421,13 +425,13 @@ def _run_tasks(fn, todo, store: Path, client, scheduler, n_workers: int, retries
                     if _killed_worker(e): suspects.append(k)
                     else: errors[k] = f'{type(e).__name__}: {e}'; bar.step()
                 finally: fut.release()
-            for k in suspects:                                   # alone on the cluster: guilty or not?
+            if len(suspects) == 1:                               # it was in every death of its workers: the guilty one
+                errors[suspects[0]] = _KILLED; bar.step(); suspects = []
+            for k in suspects:                                   # several: alone on the cluster, guilty or not?
                 fut = submit(c, k, *by_key[k])
                 try: bar.step(done(k, fut.result()))
                 except Exception as e:
-                    errors[k] = (f'the task killed its worker process each time it ran, also alone (KilledWorker: a crash of '
-                                 'the Python process itself, e.g. a segmentation fault, os._exit or running out of memory); '
-                                 'the other tasks were not affected' if _killed_worker(e) else f'{type(e).__name__}: {e}')
+                    errors[k] = _KILLED if _killed_worker(e) else f'{type(e).__name__}: {e}'
                     bar.step()
                 finally: fut.release()
     if bar is not None: bar.close()
