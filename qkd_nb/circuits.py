@@ -16,8 +16,8 @@ from qiskit.circuit.library.standard_gates import get_standard_gate_name_mapping
 from qiskit.quantum_info import SparsePauliOp, Pauli
 
 # %% auto #0
-__all__ = ['ENTANGLEMENTS', 'SU2_GATES', 'z_observables', 'resolve_observables', 'PQCConfig', 'PQC', 'build_pqc', 'compose_pqc',
-           'strip_entanglers', 'encoding_gates']
+__all__ = ['ENTANGLEMENTS', 'SU2_GATES', 'z_observables', 'resolve_observables', 'probability_observables', 'PQCConfig', 'PQC',
+           'build_pqc', 'compose_pqc', 'strip_entanglers', 'encoding_gates']
 
 # %% ../nbs/02_circuits.ipynb #9e57cb2a
 ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "sca", "pairwise")
@@ -125,6 +125,43 @@ def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
         if np.abs(np.imag(op.coeffs)).max() > 1e-12:
             raise ValueError(f"{what} has complex coefficients {op.coeffs}; observables must be Hermitian (real coefficients)")
         out.append(op)
+    return out
+
+# %% ../nbs/02_circuits.ipynb #604a500e
+def probability_observables(n_qubits: int, interpret=None, output_shape: int | None = None) -> list[SparsePauliOp]:
+    """Diagonal observables whose expectation values are what a `SamplerQNN` returns: the probability of every
+    bitstring `k = 0 .. 2**n - 1` (qubit 0 the least significant bit), or with `interpret(k) -> int` the
+    probability of each class `0 .. output_shape - 1` (e.g. parity: `lambda k: bin(k).count('1') % 2`, 2 classes)."""
+    if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or not 1 <= n_qubits <= 12:
+        raise ValueError(f"n_qubits must be an integer from 1 to 12 (2**n_qubits outcomes, as many Z-strings each), got {n_qubits!r}")
+    n, D = int(n_qubits), 2 ** int(n_qubits)
+    if interpret is None:
+        if output_shape not in (None, D): raise ValueError(f"without interpret the outputs are the {D} bitstring probabilities; output_shape={output_shape!r}")
+        cls = np.arange(D)
+    else:
+        if output_shape is None: raise ValueError("with interpret, give output_shape: the number of classes interpret returns (e.g. 2 for parity)")
+        if isinstance(output_shape, tuple):
+            if len(output_shape) != 1: raise ValueError(f"output_shape must be one number of classes, got {output_shape!r} (multi-index outputs are not supported)")
+            output_shape = output_shape[0]
+        cls = []
+        for k in range(D):
+            j = interpret(k)
+            if isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)) or not 0 <= j < output_shape:
+                raise ValueError(f"interpret({k}) returned {j!r}; it must return an integer class in 0..{output_shape - 1} "
+                                 "(tuples, as SamplerQNN's multi-index outputs, are not supported)")
+            cls.append(int(j))
+        cls = np.asarray(cls)
+    m = int(cls.max()) + 1 if interpret is None else int(output_shape)
+    ind = np.zeros((m, D)); ind[cls, np.arange(D)] = 1.0          # class indicators over the bitstrings
+    H = np.array([[1.0]])
+    for _ in range(n): H = np.block([[H, H], [H, -H]])            # Walsh-Hadamard: H[S, k] = (-1)^popcount(S & k)
+    coef = ind @ H.T / D                                          # (m, 2**n): coefficient of Z_S in class j's projector
+    labels = ["".join("Z" if (S >> (n - 1 - i)) & 1 else "I" for i in range(n)) for S in range(D)]
+    out = []
+    for j in range(m):
+        keep = np.abs(coef[j]) > 1e-14
+        out.append(SparsePauliOp([l for l, k in zip(labels, keep) if k], coef[j][keep]) if keep.any()
+                   else SparsePauliOp("I" * n, [0.0]))
     return out
 
 # %% ../nbs/02_circuits.ipynb #f1025aa7
