@@ -68,7 +68,10 @@ mathjax2_config = {'tex2jax': {'inlineMath': [['\\(', '\\)']], 'displayMath': [[
                                'processEscapes': True, 'ignoreClass': 'highlight|tex2jax_ignore'},
                    'HTML-CSS': {'availableFonts': [], 'preferredFont': None, 'webFont': 'STIX-Web', 'imageFont': None},
                    'showMathMenu': False,                     # (the package ships MathJax's STIX-Web fonts, as Jupyter)
-                   'messageStyle': 'none'}
+                   'messageStyle': 'none',
+                   # the hidden MathML kept for screen readers would ask for MathJax's TeX fonts, which the package
+                   # does not ship (a 404 per page): it is read, not seen, so any font does
+                   'styles': {'.MJX_Assistive_MathML *': {'font-family': 'serif !important'}}}
 myst_update_mathjax = False        # (myst's setting is MathJax 3's; the shipped one is MathJax 2)
 html_static_path = ['_static']     # (staged by tools/build_docs.py: the MathJax files)
 

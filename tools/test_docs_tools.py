@@ -244,11 +244,13 @@ def test_browser_flags_raw_tex(tmp: Path):
     shutil.copytree(mj, site / '_static' / 'mathjax')
     text = '<p>' + 'enough words to count as a page. ' * 5 + '</p>'
     mathjax = ('<script>window.MathJax = {showMathMenu: false, messageStyle: "none", "HTML-CSS": {availableFonts: [], '
-               'preferredFont: null, webFont: "STIX-Web", imageFont: null}};</script>'
+               'preferredFont: null, webFont: "STIX-Web", imageFont: null}, styles: {".MJX_Assistive_MathML *": '
+               '{"font-family": "serif !important"}}};</script>'
                '<script src="_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"></script>')
     page = lambda body, head='': (f'<!doctype html><html><head><title>t</title>{head}</head><body><article>{body}'
                                   '</article></body></html>')
-    math = r'<p>The mean <span class="math">\(\langle Z\rangle = \frac{1}{2}\)</span> and</p><div class="math">\[\sum_k c_k\]</div>'
+    math = (r'<p>The mean <span class="math">\(\langle Z\rangle = \frac{1}{2}\)</span> and</p><div class="math">\[\sum_k c_k\]</div>'
+            r'<p><span class="math">\(\mathbb{E}[Q] \lesssim \mathcal{O}(n)\)</span></p>')   # (AMS and script symbols)
     (site / 'index.html').write_text(page(f'<h1>Home</h1>{text}{math}<pre>raw \\(code\\) is fine</pre>', mathjax))
     (site / 'experiments' / '01_main_table.html').write_text(page(f'<h1>E</h1>{text}'))
     (site / 'raw.html').write_text(page(f'<h1>Raw</h1>{text}{math}'))              # no renderer: the TeX stays
