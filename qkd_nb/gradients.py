@@ -209,7 +209,7 @@ class Backprop(GradientEstimator):
         # a compiled graph cannot call back into Python from its backward: under torch.compile the reverse pass
         # is counted with the forward that will need it (when its output requires grad); eagerly, when it runs
         compiling = torch.compiler.is_compiling()
-        stack = transforms() if not compiling else []
+        stack = transforms() if not compiling and torch._C._are_functorch_transforms_active() else ()
         if stack: check_transforms(stack)      # (a gradient of a gradient would be silently wrong: refused)
         if self.shots is None and hasattr(sim, '_fused_call') and \
                 (y := sim._fused_call(x, w, None if compiling else self._fused_backward)) is not None:

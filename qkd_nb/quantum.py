@@ -675,12 +675,13 @@ def forward(self: QuantumLayer, x: torch.Tensor) -> torch.Tensor:
     except NotImplementedError as e:      # (torch.autograd.forward_ad: the simulator's autograd nodes have no jvp)
         if "jvp" in str(e) and FORWARD_MODE_MESSAGE not in str(e): raise NotImplementedError(FORWARD_MODE_MESSAGE) from e
         raise
-    if check and est.shots is None:
-        if torch._C._are_functorch_transforms_active() or torch.compiler.is_compiling(): self._assert_finite(y, x)
-        else:                   # eagerly the cheapest test (2 small ops): the sum is NaN when an entry is NaN, and an
-            s = y.detach().sum()    # infinite angle makes NaN (its sine), never inf, in the circuit's outputs
-            try: torch._assert_async(s == s, _NONFINITE)
-            except RuntimeError: self._diagnose(x, y); raise
+    if check and est.shots is None:     # the cheapest test (2 small ops, compiled or not): the sum is NaN when an output
+        # is NaN, and an infinite angle makes NaN (its sine), never inf, in the circuit's outputs
+        s = (_unwrap(y) if torch._C._are_functorch_transforms_active() else y).detach().sum()
+        try: torch._assert_async(s == s, _NONFINITE)
+        except RuntimeError:
+            if not torch._C._are_functorch_transforms_active(): self._diagnose(x, y)    # (eagerly: the exact reason)
+            raise
     return y
 
 
