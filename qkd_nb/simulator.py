@@ -18,6 +18,7 @@ from .sim_gates import AngleMap, StateTooLargeError, UnsupportedGateError, _comp
 from .sim_kernels import _DiagReadout, _tune_malloc
 from .sim_plan import _BitRows, _Dense, _Layer, _Mono, _Static, _segment, _share_phase_tables
 from .sim_fused import _Fused, _Program, _fast_plan, _fused_plan, _run_fast
+from .sim_compiled import HAVE_NUMBA, NotCompilable, _Compiled, _KernelPlan
 # the public names of the simulator's notebooks, importable from here as before
 _all_ = ['UnsupportedGateError', 'flatten_circuit', 'gate_spectrum', 'StateTooLargeError', 'AngleMap']
 
@@ -28,6 +29,10 @@ class CompiledCircuit(torch.nn.Module):
 
     large_min_qubits = 13   # from this size on, diagonal observables are read without the final phases
     tune_malloc = True      # states of 16 MiB and more: `_tune_malloc` (process-wide; CPU, glibc)
+    kernels = 'auto'        # 'auto': per size and batch (`_path`); 'compiled' where the kernels apply; 'torch' never
+    compiled_fused_max = 32           # where the fused node applies: the kernels for B * 2^n up to this (one sample)
+    compiled_max = 2 ** 20            # otherwise the kernels for B * 2^n up to this, or for one sample at any size
+    compiled_threads_max = 2 ** 16    # with more than one torch thread: the torch paths (multi-threaded) above this
 
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence = (), weight_params: Sequence = None,
                  observables: Sequence = None, dtype=torch.float32, device='cpu', fuse_max_qubits: int = 10,
@@ -114,6 +119,7 @@ def to_device(self: CompiledCircuit, device=None, dtype=None):
     self._plan = _fast_plan(self) if self.n_qubits <= self.fast_max_qubits else None
     self._obs_cache = None               # the observables' tables: built when first needed (`_obs_t`)
     self._fused = _fused_plan(self)      # the one-node path, where the circuit has its form
+    self._kp = None                      # the compiled kernels' plan: built at the first call that uses it (`_kernel_plan`)
     return self
 
 # %% ../nbs/03_simulator.ipynb #b89c3d63
@@ -252,23 +258,75 @@ def observable_scales(self: CompiledCircuit):
 # %% ../nbs/03_simulator.ipynb #3b9259a9
 @patch
 def _fused_call(self: CompiledCircuit, x, w, on_backward=None):
-    """`forward(x, w)` by the one-node path without converting anything, or None where that does not apply: `x` a
-    `(B >= 1, n_in)` tensor and `w` a `(n_w,)` tensor, both already of the circuit's dtype and device (what
-    `QuantumLayer` passes; anything else takes `forward`'s checks). `on_backward` as `_Fused`'s."""
-    fp = self._fused
-    if (fp is None or not isinstance(x, torch.Tensor) or not isinstance(w, torch.Tensor) or x.ndim != 2 or w.ndim != 1
+    """`forward(x, w)` by the compiled kernels or the fused node (whichever `_path` picks for this batch) without
+    converting anything, or None where neither applies: `x` a `(B >= 1, n_in)` tensor and `w` a `(n_w,)` tensor,
+    both already of the circuit's dtype and device (what `QuantumLayer` passes; anything else takes `forward`'s
+    checks). `on_backward(B)`, if given, is called when the backward pass runs (how `Backprop` counts evaluations)."""
+    if (not isinstance(x, torch.Tensor) or not isinstance(w, torch.Tensor) or x.ndim != 2 or w.ndim != 1
             or x.shape[1] != self.n_inputs or w.shape[0] != self.n_weights or not x.shape[0]
-            or x.dtype != fp.dtype or w.dtype != fp.dtype or x.device != self.device or w.device != self.device
+            or x.dtype != self.real_dtype or w.dtype != self.real_dtype or x.device != self.device or w.device != self.device
             or torch._C._are_functorch_transforms_active()):                  # (torch.func: the _Program path)
         return None
+    path = self._path(x.shape[0])
+    if path == 'compiled': return _Compiled.apply(x, w, self._kp, self._torch_forward, on_backward)
+    if path != 'fused': return None
     self._memory_check(x.shape[0])
-    return _Fused.apply(x, w, fp, on_backward, not (w.requires_grad and torch.is_grad_enabled()))   # (training: new weights each step)
+    return _Fused.apply(x, w, self._fused, on_backward, not (w.requires_grad and torch.is_grad_enabled()))   # (training: new weights each step)
+
+# %% ../nbs/03_simulator.ipynb #3d8ce265
+@patch
+def _kernel_plan(self: CompiledCircuit):
+    """The compiled kernels' plan (`_KernelPlan`), built at the first call, or None where they do not apply: numba
+    missing, not on the CPU, or a circuit they do not cover (`kernel_note` says why)."""
+    if self._kp is None:
+        self._kp, self.kernel_note = False, None
+        if not HAVE_NUMBA: self.kernel_note = 'numba is not installed (pip install numba): the torch paths run'
+        elif self.device.type != 'cpu': self.kernel_note = f'the kernels run on the CPU; this circuit is on {self.device}'
+        else:
+            try: self._kp = _KernelPlan(self)
+            except NotCompilable as e: self.kernel_note = f'not compiled: {e}'
+    return self._kp or None
+
+# %% ../nbs/03_simulator.ipynb #1fe8398a
+@patch
+def _path(self: CompiledCircuit, B):
+    """Which path runs a batch of `B` rows with shared weights: `'compiled'` (the kernels of `03e_sim_compiled`),
+    `'fused'` (the one-node `_Fused`) or `'torch'` (`_Program` or op by op). `kernels='auto'`: the kernels for one
+    sample at any size and for batches up to `compiled_max` amplitudes (`B * 2^n`; `compiled_threads_max` when torch
+    runs on several threads), except where the fused node applies (5 qubits or fewer) and the batch is larger than
+    `compiled_fused_max` amplitudes; a batch whose checkpoints would not fit in memory takes the torch paths."""
+    if self.kernels not in ('auto', 'compiled', 'torch'):
+        raise ValueError(f"kernels must be 'auto', 'compiled' or 'torch', got {self.kernels!r}")
+    fallback = 'fused' if self._fused is not None else 'torch'
+    if self.kernels == 'torch' or self._kernel_plan() is None: return fallback
+    amps = B * self.dim
+    if self.kernels == 'auto':
+        if self._fused is not None and amps > self.compiled_fused_max: return 'fused'
+        if amps > self.compiled_max and B > 1: return fallback
+        if amps > self.compiled_threads_max and torch.get_num_threads() > 1: return fallback
+    per = amps * (16 if self.real_dtype == torch.float64 else 8)
+    self._memory_check(1)                                  # (sets the memory limit once)
+    need = per * (self._kp.n_ck + 3)                       # the checkpoints, the states and the gradient
+    if need > (self.max_memory or self._mem_limit): return fallback
+    if need >= 2 ** 24 and self.tune_malloc: _tune_malloc(2 * need)   # (large buffers reused, not mapped afresh: `_tune_malloc`)
+    return "compiled"
 
 # %% ../nbs/03_simulator.ipynb #f478eb3c
 @patch
 def forward(self: CompiledCircuit, x, w=None):
+    "Expectation values `(B, n_obs)` of the observables for inputs `x (B, n_in)` and weights `w (n_w,)` or `(B, n_w)`."
     if (y := self._fused_call(x, w)) is not None: return y          # the common case, checked cheaply
-    if self._fused is not None and not torch._C._are_functorch_transforms_active():   # (torch.func: the _Program path)
+    if not torch._C._are_functorch_transforms_active():
+        x, w1 = self._check(x, w)
+        if w1.shape[0] == 1 and x.shape[0] and (y := self._fused_call(x, w1[0])) is not None: return y
+    return self._torch_forward(x, w)
+
+# %% ../nbs/03_simulator.ipynb #7a40832f
+@patch
+def _torch_forward(self: CompiledCircuit, x, w=None, fused=True):
+    """`forward` by the torch paths only: the fused node where the circuit has its form (and `fused`), else `_Program`
+    or op by op (`fused=False`: a path with second derivatives)."""
+    if fused and self._fused is not None and not torch._C._are_functorch_transforms_active():   # (torch.func: the _Program path)
         x, w1 = self._check(x, w)
         if w1.shape[0] == 1:                     # shared weights (per-row weights: the paths below)
             self._memory_check(x.shape[0])
