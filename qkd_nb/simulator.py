@@ -268,6 +268,7 @@ def _fused_call(self: CompiledCircuit, x, w, on_backward=None):
             or torch._C._are_functorch_transforms_active()):                  # (torch.func: the _Program path)
         return None
     path = self._path(x.shape[0])
+    if path == 'compiled' and torch.compiler.is_compiling(): path = 'fused' if self._fused is not None else 'torch'   # (torch.compile traces torch)
     if path == 'compiled': return _Compiled.apply(x, w, self._kp, self._torch_forward, on_backward)
     if path != 'fused': return None
     self._memory_check(x.shape[0])
