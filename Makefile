@@ -33,7 +33,7 @@ test: env  ## what CI runs: sync checks + every notebook, slow cells included
 quicktest: env  ## the same without the cells flagged slow
 	$(BIN)/python tools/run_tests.py
 
-bench: env  ## speed benchmark against every peer (the env has the [bench] extra); PROFILE=smoke|quick|repro|full
+bench: env  ## speed benchmark against every peer (the env has the [bench] extra); PROFILE=smoke|quick|repro (~10 min, what the reproduction runs)|full (the whole grid, hours)
 	$(BIN)/python tools/benchmark.py --profile $(or $(PROFILE),quick)
 
 lab: env  ## open the notebooks in JupyterLab (kernel "Python (qkd_nb)")

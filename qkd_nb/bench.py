@@ -21,12 +21,13 @@ from .quantum import QuantumLayer, HybridStudent, statevector_expectations
 
 # %% auto #0
 __all__ = ['BASIS', 'ROTATIONS', 'PEERS', 'BASELINE', 'REFERENCE', 'TOL32', 'TARGETS', 'PROFILES', 'student_pqc',
-           'angle_function', 'Gate', 'circuit_gates', 'pauli_terms', 'PeerLayer', 'install_torchvision_stub',
-           'TorchQuantumLayer', 'PyqtorchLayer', 'QulacsLayer', 'TensorCircuitLayer', 'PennyLaneLayer', 'QiskitMLLayer',
-           'Peer', 'make_layer', 'peer_versions', 'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one',
-           'measure', 'agreement', 'run_grid', 'kd_epoch_cost', 'peer_student', 'end_to_end', 'memory_bandwidth',
-           'state_traffic', 'bytes_per_step', 'traffic_count', 'bandwidth_table', 'closest_peers', 'targets',
-           'report_markdown', 'write_report', 'machine_info', 'run_benchmark', 'main']
+           'angle_function', 'Gate', 'circuit_gates', 'pauli_terms', 'PeerLayer', 'NumpyAngles',
+           'install_torchvision_stub', 'TorchQuantumLayer', 'PyqtorchLayer', 'QulacsLayer', 'TensorCircuitLayer',
+           'PennyLaneLayer', 'QiskitMLLayer', 'NativeBareLayer', 'Peer', 'make_layer', 'peer_versions',
+           'peer_available', 'make_data', 'step_fn', 'time_step', 'run_one', 'measure', 'agreement', 'run_grid',
+           'kd_epoch_cost', 'peer_student', 'end_to_end', 'layer_overhead', 'memory_bandwidth', 'state_traffic',
+           'bytes_per_step', 'traffic_count', 'bandwidth_table', 'closest_peers', 'targets', 'report_markdown',
+           'write_report', 'machine_info', 'run_benchmark', 'main']
 
 # %% ../nbs/13_bench.ipynb #2808aac4
 def student_pqc(n_qubits: int, entanglement: str = "linear", **cfg) -> PQC:
@@ -61,10 +62,11 @@ def angle_function(param, index: dict) -> Callable:
 # %% ../nbs/13_bench.ipynb #7785acd6
 @dataclass(frozen=True)
 class Gate:
-    "One gate of `BASIS` on `qubits` (Qiskit's indices); `angle` is `f(x, w)` for the gates in `ROTATIONS`."
+    "One gate of `BASIS` on `qubits` (Qiskit's indices); `angle` is `f(x, w)` for the gates in `ROTATIONS`, `expr` its expression."
     name: str
     qubits: tuple
     angle: Callable | None = None
+    expr: object = field(default=None, compare=False)
 
 # %% ../nbs/13_bench.ipynb #2fe3160c
 def circuit_gates(circuit: QuantumCircuit, input_params: Sequence, weight_params: Sequence) -> list[Gate]:
@@ -83,7 +85,8 @@ def circuit_gates(circuit: QuantumCircuit, input_params: Sequence, weight_params
         if op.name not in BASIS:
             raise ValueError(f"instruction {op.name!r} cannot be lowered to {BASIS}: the peers run unitary circuits only")
         qs = tuple(tc.find_bit(q).index for q in inst.qubits)
-        gates.append(Gate(op.name, qs, angle_function(op.params[0], index) if op.name in ROTATIONS else None))
+        rot = op.name in ROTATIONS
+        gates.append(Gate(op.name, qs, angle_function(op.params[0], index) if rot else None, op.params[0] if rot else None))
     return gates
 
 # %% ../nbs/13_bench.ipynb #d59988f0
@@ -145,6 +148,61 @@ class PeerLayer(nn.Module):
         self.circuit_evals += x.shape[0] * (2 if torch.is_grad_enabled() and self.weight.requires_grad else 1)
         return self._run(x, self.weight).to(self.io_dtype).reshape(x.shape[0], self.n_obs)
 
+# %% ../nbs/13_bench.ipynb #0b697601
+class NumpyAngles:
+    """The rotation angles of a gate list as polynomials of `v = (x, w, 1)`, for a batch in numpy, with their
+    vector-Jacobian product: a peer outside torch (qulacs) then needs no torch operation per gate. `ValueError` if an
+    angle is not a polynomial of the parameters."""
+
+    def __init__(self, gates: Sequence[Gate], input_params: Sequence, weight_params: Sequence):
+        col = {p: i for i, p in enumerate(list(input_params) + list(weight_params))}
+        self.n_in, self.n_w, rows = len(input_params), len(weight_params), []
+        for g in gates:
+            if g.angle is None: continue
+            e = g.expr
+            if not isinstance(e, ParameterExpression) or not e.parameters:
+                rows.append(({}, float(e.numeric() if isinstance(e, ParameterExpression) else e))); continue
+            ps = sorted(e.parameters, key=lambda p: col[p])
+            syms = [sympy.Symbol(f'v{col[p]}') for p in ps]
+            se = sympy.sympify(e.sympify()).subs({sympy.Symbol(p.name): s for p, s in zip(ps, syms)})
+            try: poly = sympy.Poly(se, *syms)
+            except sympy.PolynomialError: raise ValueError(f'angle {e} is not a polynomial of the parameters') from None
+            terms, const = {}, 0.0
+            for mon, cf in poly.terms():
+                idx = tuple(col[ps[i]] for i, k in enumerate(mon) for _ in range(k))
+                if idx: terms[idx] = terms.get(idx, 0.0) + float(cf)
+                else: const += float(cf)
+            rows.append((terms, const))
+        monos = sorted({m for t, _ in rows for m in t}, key=lambda m: (len(m), m))
+        at = {m: i for i, m in enumerate(monos)}
+        J = self.n_in + self.n_w
+        self.C, self.c0 = np.zeros((len(monos), len(rows))), np.array([c for _, c in rows])
+        for k, (t, _) in enumerate(rows):
+            for m, cf in t.items(): self.C[at[m], k] += cf
+        self.deg = max((len(m) for m in monos), default=1)
+        self.idx = np.full((len(monos), self.deg), J, dtype=np.int64)          # padded with the ones column
+        for m, i in at.items(): self.idx[i, :len(m)] = m
+        self.S = np.zeros((self.deg, len(monos), J + 1))
+        for d in range(self.deg): self.S[d, np.arange(len(monos)), self.idx[:, d]] = 1
+
+    def __call__(self, X: np.ndarray, W: np.ndarray):
+        "`(A (B, K), cache)`: every rotation's angle for every row of `X (B, n_in)` with weights `W (n_w,)`."
+        v1 = np.concatenate([X, np.broadcast_to(W, (X.shape[0], self.n_w)), np.ones((X.shape[0], 1))], 1)
+        cols = [v1[:, self.idx[:, d]] for d in range(self.deg)]
+        mono = cols[0].copy()
+        for c in cols[1:]: mono *= c
+        return mono @ self.C + self.c0, cols
+
+    def vjp(self, gA: np.ndarray, cols) -> tuple:
+        "`(dL/dX (B, n_in), dL/dW (n_w,))` from `dL/dA (B, K)` (the product rule)."
+        gm, gv = gA @ self.C.T, np.zeros((gA.shape[0], self.S.shape[2]))
+        for d in range(self.deg):
+            other = gm.copy()
+            for e, c in enumerate(cols):
+                if e != d: other *= c
+            gv += other @ self.S[d]
+        return gv[:, :self.n_in], gv[:, self.n_in:-1].sum(0)
+
 # %% ../nbs/13_bench.ipynb #a85aba34
 class _Missing(type):
     def __getattr__(cls, attr):
@@ -195,7 +253,10 @@ class TorchQuantumLayer(PeerLayer):
         return self._joint(q, ''.join(ops.get(k, 'I') for k in range(self.n_qubits)))
 
     def _run(self, x, w):
-        q = self._tq.QuantumDevice(n_wires=self.n_qubits, bsz=x.shape[0], device=x.device)
+        q = getattr(self, '_qdev', None)
+        if q is None or q.device != x.device:            # one device, reused: its states reset for each batch
+            q = self._qdev = self._tq.QuantumDevice(n_wires=self.n_qubits, bsz=x.shape[0], device=x.device)
+        else: q.reset_states(x.shape[0])
         angles = iter(self.angles(x, w))
         for g, op in zip(self.gates, self._ops):
             wires = list(g.qubits) if len(g.qubits) > 1 else g.qubits[0]
@@ -243,29 +304,32 @@ class PyqtorchLayer(PeerLayer):
 
 # %% ../nbs/13_bench.ipynb #895408e3
 class _QulacsRun(torch.autograd.Function):
-    "`(B, n_par)` angles -> `(B, n_obs)` expectations on a `QulacsLayer`'s circuit; backward via qulacs' backprop."
+    "`x (B, n_in), w (n_w,) -> (B, n_obs)` on a `QulacsLayer`'s circuit; backward by qulacs' `backprop` (see above)."
     @staticmethod
-    def forward(ctx, layer, A):
-        ctx.layer, An = layer, A.detach().cpu().numpy()
-        ctx.save_for_backward(A)
-        y = np.empty((len(An), layer.n_obs))
-        for b, a in enumerate(An):
-            state = layer._set(a)
-            y[b] = [o.get_expectation_value(state) for o in layer._obs]
-        return torch.as_tensor(y, dtype=A.dtype, device=A.device)
+    def forward(ctx, x, w, layer):
+        X, W = x.detach().cpu().numpy().astype(np.float64), w.detach().cpu().numpy().astype(np.float64)
+        A, ctx.cols = layer._angles(X, W)
+        y, st, circ = np.empty((len(A), layer.n_obs)), layer._state, layer._circ
+        for b, a in enumerate(A):
+            layer._set(a)
+            st.set_zero_state(); circ.update_quantum_state(st)
+            y[b] = [o.get_expectation_value(st) for o in layer._obs]
+        ctx.layer, ctx.A = layer, A
+        return torch.as_tensor(y, dtype=x.dtype, device=x.device)
 
     @staticmethod
     def backward(ctx, gy):
-        layer, (A,) = ctx.layer, ctx.saved_tensors
-        gA, G = np.empty(A.shape), gy.detach().cpu().numpy()
-        for b, a in enumerate(A.detach().cpu().numpy()):
-            layer._set(a, run=False)
+        layer, A, G = ctx.layer, ctx.A, gy.detach().cpu().numpy().astype(np.float64)
+        gA = np.empty_like(A)
+        for b, a in enumerate(A):
+            layer._set(a)
             gA[b] = -np.asarray(layer._circ.backprop(layer._observable(G[b])))   # qulacs angles are negated
-        return None, torch.as_tensor(gA, dtype=A.dtype, device=A.device)
+        gx, gw = layer._angles.vjp(gA, ctx.cols)
+        return torch.as_tensor(gx, dtype=gy.dtype), torch.as_tensor(gw, dtype=gy.dtype), None
 
 # %% ../nbs/13_bench.ipynb #94bd4f4e
 class QulacsLayer(PeerLayer):
-    "The circuit on qulacs (float64): a loop over the batch, gradients from qulacs' `backprop` (see `_QulacsRun`)."
+    "The circuit on qulacs (float64), used at its best: objects reused, angles in numpy, `backprop` (see `_QulacsRun`)."
     dtypes = (torch.float64,)
     _FIXED = {'h': 'H', 'x': 'X', 'y': 'Y', 'z': 'Z', 's': 'S', 'sdg': 'Sdag', 'cx': 'CNOT', 'cz': 'CZ', 'swap': 'SWAP'}
 
@@ -275,50 +339,64 @@ class QulacsLayer(PeerLayer):
         for g in self.gates:
             if g.angle is None: getattr(c, f'add_{self._FIXED[g.name]}_gate')(*g.qubits)
             else: getattr(c, f"add_parametric_R{'Z' if g.name == 'p' else g.name[1].upper()}_gate")(g.qubits[0], 0.0)
-        self._circ, self._obs = c, [self._observable(np.eye(self.n_obs)[k]) for k in range(self.n_obs)]
+        self._circ, self._state = c, qulacs.QuantumState(self.n_qubits)
+        self._labels = [[(cf, ' '.join(f'{p} {q}' for q, p in ops.items())) for cf, ops in terms] for terms in self.terms]
+        self._obs = [self._observable(np.eye(self.n_obs)[k]) for k in range(self.n_obs)]
+        self._angles = NumpyAngles(self.gates, self.input_params, self.weight_params)
 
     def _observable(self, weights):
         "`sum_k weights[k] * O_k` as a qulacs `Observable`."
         o = self._q.Observable(self.n_qubits)
-        for wk, terms in zip(weights, self.terms):
-            for c, ops in terms:
-                o.add_operator(float(wk * c), ' '.join(f'{p} {q}' for q, p in ops.items()))
+        for wk, terms in zip(weights, self._labels):
+            for c, label in terms: o.add_operator(float(wk * c), label)
         return o
 
-    def _set(self, a, run=True):
+    def _set(self, a):
         for k, v in enumerate(a): self._circ.set_parameter(k, -float(v))
-        if not run: return None
-        state = self._q.QuantumState(self.n_qubits)
-        self._circ.update_quantum_state(state)
-        return state
 
     def _run(self, x, w):
-        return _QulacsRun.apply(self, torch.stack(self.angles(x, w), 1))
+        return _QulacsRun.apply(x, w, self)
 
 # %% ../nbs/13_bench.ipynb #215650be
 _TC_GATES = {'h': 'h', 'x': 'x', 'y': 'y', 'z': 'z', 's': 's', 'sdg': 'sd', 'rx': 'rx', 'ry': 'ry', 'rz': 'rz',
              'p': 'phase', 'cx': 'cnot', 'cz': 'cz', 'swap': 'swap'}
 
 class TensorCircuitLayer(PeerLayer):
-    "The circuit on tensorcircuit-ng (PyTorch backend), `vmap` over the batch, torch autograd."
+    """The circuit on tensorcircuit-ng: `backend='jax'` (its best: `vmap` + `jit` behind `torch_interface`) or
+    `'pytorch'` (torch autograd, `vmap`)."""
+    def __init__(self, *args, backend: str = 'jax', **kw):
+        if backend not in ('jax', 'pytorch'): raise ValueError(f"backend must be 'jax' or 'pytorch', got {backend!r}")
+        self.backend = backend
+        super().__init__(*args, **kw)
+
+    def _setup(self):
+        "tensorcircuit's backend and dtype are global: set them before every call (another layer may have changed them)."
+        K = self._tc.set_backend(self.backend)
+        if self.backend == 'jax' and self.dtype == torch.float64:
+            import jax; jax.config.update('jax_enable_x64', True)
+        self._tc.set_dtype('complex64' if self.dtype == torch.float32 else 'complex128')
+        return K
+
     def _build(self):
         import tensorcircuit as tc
-        self._tc, self._K = tc, tc.set_backend('pytorch')
-        self._vf = self._K.vmap(self._one, vectorized_argnums=0)
+        self._tc = tc
+        K = self._setup()
+        f = K.vmap(self._one, vectorized_argnums=0)
+        self._f = tc.interfaces.torch_interface(f, jit=True) if self.backend == 'jax' else f
 
     def _one(self, xb, w):
-        c = self._tc.Circuit(self.n_qubits)
+        K, c = self._tc.backend, self._tc.Circuit(self.n_qubits)
         for g in self.gates:
             op = getattr(c, _TC_GATES[g.name])
             op(*g.qubits, theta=g.angle(xb, w)) if g.angle is not None else op(*g.qubits)
         def term(ops):
             by = {p: [q for q, pp in ops.items() if pp == p] for p in 'XYZ'}
-            return self._K.real(c.expectation_ps(x=by['X'], y=by['Y'], z=by['Z']))
-        return torch.stack([sum(cf * term(ops) for cf, ops in terms) for terms in self.terms])
+            return K.real(c.expectation_ps(x=by['X'], y=by['Y'], z=by['Z']))
+        return K.stack([sum(cf * term(ops) for cf, ops in terms) for terms in self.terms])
 
     def _run(self, x, w):
-        self._tc.set_dtype('complex64' if self.dtype == torch.float32 else 'complex128')
-        return self._vf(x, w)
+        self._setup()
+        return self._f(x, w)
 
 # %% ../nbs/13_bench.ipynb #37ec2f2a
 _PL_GATES = {'h': 'Hadamard', 'x': 'PauliX', 'y': 'PauliY', 'z': 'PauliZ', 's': 'S', 'sdg': 'S', 'rx': 'RX',
@@ -386,6 +464,17 @@ class QiskitMLLayer(PeerLayer):
 
     def _run(self, x, w): return self.connector(x)
 
+# %% ../nbs/13_bench.ipynb #3959f402
+class NativeBareLayer(PeerLayer):
+    "The native `CompiledCircuit` called directly, `sim(x, weight)`: the simulator without `QuantumLayer` around it."
+    def _build(self):
+        from qkd_nb.simulator import CompiledCircuit
+        self.sim = CompiledCircuit(self.circuit, self.input_params, self.weight_params, self.observables,
+                                   dtype=self.dtype, device=self.device)
+
+    def forward(self, x):
+        return self.sim(x, self.weight)
+
 # %% ../nbs/13_bench.ipynb #c13aa13c
 @dataclass(frozen=True)
 class Peer:
@@ -399,6 +488,7 @@ class Peer:
     kwargs: dict = field(default_factory=dict)
     max_amplitudes: int | None = None   # skip (n, B) with B * 2**n above this (memory)
     dist: str = 'torch'                 # the package (distribution) whose version the report states
+    default: bool = True                # run when no peers are named (else only on request)
 
 # %% ../nbs/13_bench.ipynb #3a2b4219
 PEERS = {
@@ -407,13 +497,16 @@ PEERS = {
     'torchquantum': Peer('TorchQuantum (torchquantum-ng)', 'torchquantum', TorchQuantumLayer, dist='torchquantum-ng'),
     'pyqtorch': Peer('pyqtorch (AD)', 'pyqtorch', PyqtorchLayer, check64=True, kwargs={'mode': 'ad'}, dist='pyqtorch'),
     'pyqtorch-adjoint': Peer('pyqtorch (adjoint)', 'pyqtorch', PyqtorchLayer, check64=True, kwargs={'mode': 'adjoint'}, dist='pyqtorch'),
-    'qulacs': Peer('qulacs (loop, backprop)', 'qulacs', QulacsLayer, torch.float64, dist='qulacs'),
-    'tensorcircuit': Peer('tensorcircuit-ng (torch, vmap)', 'tensorcircuit', TensorCircuitLayer, check64=True, dist='tensorcircuit-ng'),
+    'qulacs': Peer('qulacs (state reused, backprop, numpy angles)', 'qulacs', QulacsLayer, torch.float64, dist='qulacs'),
+    'tensorcircuit': Peer('tensorcircuit-ng (jax, jit, vmap)', 'jax', TensorCircuitLayer, check64=True, dist='tensorcircuit-ng'),
+    'tensorcircuit-torch': Peer('tensorcircuit-ng (torch, vmap)', 'tensorcircuit', TensorCircuitLayer, check64=True,
+                                kwargs={'backend': 'pytorch'}, dist='tensorcircuit-ng', default=False),
     'pl-default': Peer('PennyLane default.qubit (backprop, broadcast)', 'pennylane', PennyLaneLayer, torch.float64,
                        max_amplitudes=2 ** 19, dist='pennylane'),    # ~6 GB at n = 14, B = 64
     'pl-lightning': Peer('PennyLane lightning.qubit (adjoint)', 'pennylane_lightning', PennyLaneLayer, torch.float64,
                          tol64=1e-7, kwargs={'device_name': 'lightning.qubit'}, dist='pennylane-lightning'),
     'qiskit-ml': Peer('EstimatorQNN + TorchConnector (Statevector, param. shift)', 'qiskit_machine_learning', QiskitMLLayer, dist='qiskit-machine-learning'),
+    'native-bare': Peer('qkd_nb CompiledCircuit without QuantumLayer', 'qkd_nb', NativeBareLayer, torch.float32, default=False),
     'aer': Peer('EstimatorQNN + TorchConnector (Aer, param. shift)', 'qiskit_aer', QiskitMLLayer, kwargs={'aer': True}, dist='qiskit-aer'),
 }
 "Every benchmarked configuration by name."
@@ -542,6 +635,8 @@ def _child_env(threads: int | None) -> dict:
     for k in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
         if threads: env[k] = str(threads)
         else: env.pop(k, None)
+    if threads:     # XLA (jax: the tensorcircuit peer) takes every core unless told: as many threads as the others
+        env['XLA_FLAGS'] = f'--xla_cpu_multi_thread_eigen={str(threads > 1).lower()} intra_op_parallelism_threads={threads}'
     return env
 
 # %% ../nbs/13_bench.ipynb #df7da5f1
@@ -651,13 +746,19 @@ def _e2e_child(spec: dict) -> dict:
     if spec.get('threads'): torch.set_num_threads(int(spec['threads']))
     from qkd_nb.data import load_dataset
     sp = load_dataset(spec.get('dataset', 'digits'))
-    s = peer_student(spec['peer'], sp.n_features, sp.n_classes, seed=spec.get('seed', 0))
+    s = peer_student(BASELINE if spec['peer'] == 'classical' else spec['peer'], sp.n_features, sp.n_classes, seed=spec.get('seed', 0))
+    if spec['peer'] == 'classical':      # the classical student of the same trainable size (C4's comparison)
+        from qkd_nb.models import count_params
+        from qkd_nb.protocol import classical_twin
+        s = classical_twin(count_params(s), sp.n_features, sp.n_classes, s.feature_dim, seed=spec.get('seed', 0))
     return dict(peer=spec['peer'], **kd_epoch_cost(s, sp, epochs=spec.get('epochs', 3), seed=spec.get('seed', 0)))
 
 # %% ../nbs/13_bench.ipynb #186b9506
 def end_to_end(peers: Sequence[str], dataset: str = 'digits', epochs: int = 3, seed: int = 0, threads: int | None = 1,
                timeout_s: float = 1800.0) -> pd.DataFrame:
-    "`kd_epoch_cost` of the default hybrid student with each of `peers` running its circuit, one process each."
+    """`kd_epoch_cost` of the default hybrid student with each of `peers` running its circuit, one process each; the peer
+    `'classical'` is the classical student of the same trainable size (`classical_twin`): `ratio` against native is then
+    the hybrid / classical epoch cost ratio's inverse (C4: the hybrid's computational overhead)."""
     rows = []
     for p in peers:
         spec = dict(peer=p, dataset=dataset, epochs=epochs, seed=seed, threads=threads, kind='e2e')
@@ -674,6 +775,37 @@ def end_to_end(peers: Sequence[str], dataset: str = 'digits', epochs: int = 3, s
     if 'epoch_s' in df and BASELINE in set(df.peer):
         df['ratio'] = df.epoch_s / float(df.set_index('peer').epoch_s[BASELINE])
     return df
+
+# %% ../nbs/13_bench.ipynb #2b5a28cd
+def _overhead_child(spec: dict) -> list:
+    "Per (n, B) of `spec['sizes']`: thread CPU seconds per step of the layer and of the bare simulator, alternating."
+    torch.set_num_threads(int(spec.get('threads') or 1))
+    out = []
+    for n, B in spec['sizes']:
+        pqc = student_pqc(int(n))
+        x0, w0 = make_data(pqc.n_inputs, pqc.n_weights, int(B), spec.get('seed', 0))
+        steps = {'layer': step_fn(make_layer(BASELINE, pqc, weight=w0), x0), 'bare': step_fn(make_layer('native-bare', pqc, weight=w0), x0)}
+        for s in steps.values(): s(); s()
+        per = {k: [] for k in steps}
+        for _ in range(int(spec.get('rounds', 15))):
+            for k, s in steps.items():
+                calls, t0 = 0, time.thread_time()
+                while (t := time.thread_time() - t0) < spec.get('round_s', 0.05): s(); calls += 1
+                per[k].append(t / calls)
+        lay, bare = statistics.median(per['layer']), statistics.median(per['bare'])
+        out.append(dict(n=int(n), B=int(B), layer_s=lay, bare_s=bare, overhead_s=statistics.median(a - b for a, b in zip(per['layer'], per['bare']))))
+    return out
+
+def layer_overhead(sizes=((4, 64), (4, 1)), rounds: int = 15, threads: int = 1, seed: int = 0, timeout_s: float = 600.0) -> pd.DataFrame:
+    """`QuantumLayer`'s own time per call at each `(n, B)` of `sizes`: the layer's step minus the bare simulator's
+    (`NativeBareLayer`), the median of `rounds` alternating rounds in a fresh process (see above)."""
+    spec = dict(sizes=[list(s) for s in sizes], rounds=rounds, threads=threads, seed=seed)
+    cmd = [sys.executable, '-c', 'import sys, json; from qkd_nb.bench import _overhead_child; '
+           'print("RESULT " + json.dumps(_overhead_child(json.loads(sys.argv[1]))))', json.dumps(spec)]
+    r = subprocess.run(cmd, env=_child_env(threads), capture_output=True, text=True, timeout=timeout_s)
+    lines = [l for l in r.stdout.splitlines() if l.startswith('RESULT ')]
+    if not lines: raise RuntimeError(f"layer_overhead failed: {(r.stderr.strip().splitlines() or ['?'])[-1]}")
+    return pd.DataFrame(json.loads(lines[-1][7:]))
 
 # %% ../nbs/13_bench.ipynb #2b34beba
 def memory_bandwidth(mib: int = 256, repeats: int = 9, threads: int | None = 1) -> float:
@@ -817,13 +949,15 @@ def traffic_count(fn: Callable, min_numel: int) -> int:
 def bandwidth_table(df: pd.DataFrame, info: dict | None = None, min_qubits: int = 10) -> pd.DataFrame:
     """For the native rows of `df` (`run_grid`) from `min_qubits` on: the bytes one step moves (`bytes_per_step` of
     the circuit compiled at that size and dtype), the bandwidth-bound time (bytes / `memory_bandwidth` on the row's
-    threads, or `info['bandwidth_GBps'][threads]` where given) and the measured time over that bound."""
+    threads, or `info['bandwidth_GBps'][threads]` where given) and the measured time over that bound; rows that the
+    compiled kernels run (`CompiledCircuit._path`) are left out: the model describes the torch kernels."""
     nat = df[df.peer.str.startswith('native') & df.status.isin(['ok', 'over cap']) & (df.n >= min_qubits)]
     given, bws, sims, out = (info or {}).get('bandwidth_GBps') or {}, {}, {}, []
     for r in nat.itertuples():
         th = r.threads_asked
         if th not in bws: bws[th] = float(given.get(th) or memory_bandwidth(threads=None if th == 'all' else int(th)))
         if (r.peer, r.n) not in sims: sims[r.peer, r.n] = make_layer(r.peer, student_pqc(int(r.n))).sim
+        if sims[r.peer, r.n]._path(int(r.B)) == 'compiled': continue        # (the compiled kernels: not modelled)
         moved = bytes_per_step(sims[r.peer, r.n], int(r.B))
         bound = moved / (bws[th] * 1e9)
         out.append(dict(threads=th, n=int(r.n), B=int(r.B), peer=r.peer, moved_MiB=moved / 2 ** 20, bandwidth_GBps=bws[th],
@@ -868,34 +1002,53 @@ def _bandwidth_section(df, info):
                                       'time_over_bound': '.2f'}), '']
 
 # %% ../nbs/13_bench.ipynb #271d7408
-TARGETS = dict(n_small=4, B=64, threads=1, small_ratio=10.0, small_time_s=4e-4, large_ratio=3.0, n_max=16)
-"The speed targets of issue 12: at `n_small` qubits `small_ratio` x every peer and a step within `small_time_s`; `large_ratio` x every peer at every n <= `n_max` (batch `B`, `threads`)."
+TARGETS = dict(n_small=4, B=64, threads=1, small_ratio=10.0, small_time_s=4e-4, large_ratio=3.0, n_max=16,
+               b1_ratio=2.0, b1_n=(2, 20), times_s={8: 2.4e-3, 10: 8.6e-3}, overhead_s=30e-6)
+"""The speed targets: issue 12's (at `n_small` qubits `small_ratio` x every peer and a step within `small_time_s`;
+`large_ratio` x every peer at every n <= `n_max`; batch `B`, `threads`) and issue 24's (batch 1: `b1_ratio` x every peer
+at every n in `b1_n`; batch `B`: a step within `times_s[n]`; the layer's overhead within `overhead_s` a call)."""
 
-def targets(df: pd.DataFrame, t: dict | None = None) -> pd.DataFrame:
-    """Each speed target of `TARGETS` (or `t`) against a benchmark's results: the worst case, whether it is met, and
-    the peers not measured there (skipped: their time is not known, so the target holds for the others only)."""
+def targets(df: pd.DataFrame, t: dict | None = None, overhead: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each speed target of `TARGETS` (or `t`) against a benchmark's results (and `layer_overhead`'s): the worst case,
+    whether it is met, and the peers not measured there. A target without measurements in `df` is left out."""
     t = {**TARGETS, **(t or {})}
-    d = df[(df.B == t['B']) & (df.threads_asked.astype(str) == str(t['threads']))]
+    one = df[df.threads_asked.astype(str) == str(t['threads'])]
+    d = one[one.B == t['B']]
     cols = ['target', 'worst', 'met', 'not_measured']
-    if not len(d): return pd.DataFrame(columns=cols)
-    cp = closest_peers(d)
-    skipped = lambda m: ', '.join(sorted({f'{r.peer} (n={r.n})' for r in d[m & (d.status == 'skipped')].itertuples()})) or '-'
-    small, large = cp[cp.n == t['n_small']], cp[cp.n <= t['n_max']].dropna(subset=['ratio'])
+    skipped = lambda dd, m: ', '.join(sorted({f'{r.peer} (n={r.n})' for r in dd[m & (dd.status == 'skipped')].itertuples()})) or '-'
     rows = []
-    if len(small):
-        s = small.iloc[0]
-        rows.append(dict(target=f"n = {t['n_small']}: >= {t['small_ratio']:g}x every peer", worst=f'{s.closest_peer} {s.ratio:.1f}x',
-                         met=bool(s.ratio >= t['small_ratio']), not_measured=skipped(d.n == t['n_small'])))
-        rows.append(dict(target=f"n = {t['n_small']}: <= {1e3 * t['small_time_s']:g} ms a step", worst=_fmt_t(s.native_s),
-                         met=bool(s.native_s <= t['small_time_s']), not_measured='-'))
-    if len(large):
-        w = large.loc[large.ratio.idxmin()]
-        rows.append(dict(target=f"n <= {t['n_max']}: >= {t['large_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
-                         met=bool(w.ratio >= t['large_ratio']), not_measured=skipped(d.n <= t['n_max'])))
+    if len(d):
+        cp = closest_peers(d)
+        small, large = cp[cp.n == t['n_small']], cp[cp.n <= t['n_max']].dropna(subset=['ratio'])
+        if len(small):
+            s = small.iloc[0]
+            rows.append(dict(target=f"n = {t['n_small']}: >= {t['small_ratio']:g}x every peer", worst=f'{s.closest_peer} {s.ratio:.1f}x',
+                             met=bool(s.ratio >= t['small_ratio']), not_measured=skipped(d, d.n == t['n_small'])))
+            rows.append(dict(target=f"n = {t['n_small']}: <= {1e3 * t['small_time_s']:g} ms a step", worst=_fmt_t(s.native_s),
+                             met=bool(s.native_s <= t['small_time_s']), not_measured='-'))
+        if len(large):
+            w = large.loc[large.ratio.idxmin()]
+            rows.append(dict(target=f"n <= {t['n_max']}: >= {t['large_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
+                             met=bool(w.ratio >= t['large_ratio']), not_measured=skipped(d, d.n <= t['n_max'])))
+        for n, lim in sorted(t['times_s'].items()):
+            r = cp[cp.n == n]
+            if len(r): rows.append(dict(target=f"B = {t['B']}, n = {n}: <= {1e3 * lim:g} ms a step", worst=_fmt_t(r.native_s.iloc[0]),
+                                        met=bool(r.native_s.iloc[0] <= lim), not_measured='-'))
+    lo, hi = t['b1_n']
+    d1 = one[(one.B == 1) & one.n.between(lo, hi)]
+    c1 = closest_peers(d1).dropna(subset=['ratio']) if len(d1) else d1
+    if len(c1):
+        w = c1.loc[c1.ratio.idxmin()]
+        rows.append(dict(target=f"B = 1, n = {lo}..{hi}: >= {t['b1_ratio']:g}x every peer", worst=f'{w.closest_peer} {w.ratio:.1f}x at n = {w.n}',
+                         met=bool(w.ratio >= t['b1_ratio']), not_measured=skipped(d1, d1.n >= lo)))
+    if overhead is not None and len(overhead):
+        w = overhead.loc[overhead.overhead_s.idxmax()]
+        rows.append(dict(target=f"layer overhead <= {1e6 * t['overhead_s']:g} us a call", worst=f'{1e6 * w.overhead_s:.0f} us (n = {w.n}, B = {w.B})',
+                         met=bool(w.overhead_s <= t['overhead_s']), not_measured='-'))
     return pd.DataFrame(rows, columns=cols)
 
 # %% ../nbs/13_bench.ipynb #99e61c06
-def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> str:
+def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict, overhead: pd.DataFrame | None = None) -> str:
     "The benchmark report as Markdown (see `write_report`)."
     from qkd_nb.analysis import to_markdown
     peers = [p for p in PEERS if p in set(df.peer)]
@@ -915,18 +1068,28 @@ def report_markdown(df: pd.DataFrame, e2e: pd.DataFrame | None, info: dict) -> s
           '## Peers', '', to_markdown(peer_versions(peers)), '',
           '## Time per forward + backward', '', to_markdown(wide), '',
           '## Closest peer per size', '', to_markdown(cp, floatfmt={'native_s': '.3g', 'peer_s': '.3g', 'ratio': '.2f'}), '',
-          '## Speed targets (B = 64, one thread)', '', (to_markdown(tg) if len(tg := targets(df)) else 'not measured (no B = 64 one-thread rows)'), '',
+          '## Speed targets (one thread)', '', (to_markdown(tg) if len(tg := targets(df, overhead=overhead)) else 'not measured (no one-thread rows)'), '',
           *_bandwidth_section(df, info),
           '## Extra memory (MiB above the resident set before the warm-up)', '', to_markdown(mem, floatfmt='.0f'), '',
           '## Agreement with native float64', '',
           f'{int(ran.agree.astype(bool).sum())} of {len(ran)} measurements agree (float32: {TOL32:g}, float64: 1e-10 or the '
           f'peer\'s own tolerance, relative to 1 + max |reference|); largest error {ran.max_abs_err.max():.1e}.' if len(ran) else 'not run', '']
+    if overhead is not None and len(overhead):
+        md += ["## The layer's own overhead (`layer_overhead`)", '', 'A step of `QuantumLayer` minus a step of the same '
+               '`CompiledCircuit` called directly, per call (this thread\'s CPU time, alternating rounds in one process).', '',
+               to_markdown(overhead.assign(**{c: 1e6 * overhead[c] for c in ('layer_s', 'bare_s', 'overhead_s')}).rename(
+                   columns=dict(layer_s='layer_us', bare_s='bare_us', overhead_s='overhead_us')), floatfmt='.0f'), '']
     if e2e is not None and len(e2e):
         md += ['## End to end: one KD epoch of the hybrid student on digits (`kd_epoch_cost`)', '', to_markdown(e2e), '']
+        ep = e2e.set_index('peer').epoch_s if 'epoch_s' in e2e else {}
+        if BASELINE in ep and 'classical' in ep:
+            md += [f"Hybrid (native simulator) / classical student of the same size: **{ep[BASELINE] / ep['classical']:.2f}x** "
+                   f"the epoch time ({_fmt_t(ep[BASELINE])} against {_fmt_t(ep['classical'])}; claim C4, computational overhead), "
+                   f"beside the raw steps above.", '']
     return '\n'.join(md)
 
 # %% ../nbs/13_bench.ipynb #0cdcdb87
-def write_report(df: pd.DataFrame, e2e: pd.DataFrame | None, out_dir, info: dict | None = None) -> dict:
+def write_report(df: pd.DataFrame, e2e: pd.DataFrame | None, out_dir, info: dict | None = None, overhead: pd.DataFrame | None = None) -> dict:
     "Write benchmark.csv, benchmark.md, benchmark.png and benchmark.pdf into `out_dir` (atomically); return the paths."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -934,7 +1097,7 @@ def write_report(df: pd.DataFrame, e2e: pd.DataFrame | None, out_dir, info: dict
     from qkd_nb.sweep import atomic_write_text
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     paths = dict(csv=atomic_write_text(out / 'benchmark.csv', df.to_csv(index=False)),
-                 md=atomic_write_text(out / 'benchmark.md', report_markdown(df, e2e, info or machine_info())))
+                 md=atomic_write_text(out / 'benchmark.md', report_markdown(df, e2e, info or machine_info(), overhead)))
     set_style()
     d = df[df.status.isin(['ok', 'over cap'])]
     panels = sorted({(t, B) for t, B in zip(df.threads_asked.astype(str), df.B)})
@@ -969,18 +1132,22 @@ def _grid(qubits, batches, extra=()): return [(n, B) for B in batches for n in q
 # %% ../nbs/13_bench.ipynb #34a19082
 PROFILES = {
     'smoke': dict(sizes=_grid([3], [2]), threads=[1], repeats=3, time_cap_s=10.0, e2e=False),
-    'quick': dict(sizes=_grid([2, 4, 6, 8], [1, 64]), threads=[1], repeats=3, time_cap_s=15.0, e2e=True),
-    'repro': dict(sizes=_grid([2, 4, 8, 12], [64], [(4, 1)]), threads=[1], repeats=5, time_cap_s=10.0, e2e=True,
-                  limits={'qiskit-ml': 16, 'aer': 16, 'pyqtorch-adjoint': 2 ** 12}),
-    'full': dict(sizes=_grid(range(2, 17, 2), [1, 64], [(18, 1), (20, 1)]) + _grid(range(2, 15, 2), [1024]), threads=[1],
-                 repeats=5, time_cap_s=20.0, e2e=True, more_threads={None: _grid([8, 12, 14, 16], [64])},
+    'quick': dict(sizes=_grid([2, 4, 6, 8], [1, 64]), threads=[1], repeats=3, time_cap_s=15.0, e2e=True, overhead=[(4, 64), (4, 1)]),
+    'repro': dict(sizes=_grid([2, 4, 6, 8, 10, 14, 20], [1]) + _grid([4, 8, 10, 12], [64]), threads=[1], repeats=3,
+                  time_cap_s=8.0, e2e=True, overhead=[(4, 64), (4, 1)],
+                  limits={'qiskit-ml': 16, 'aer': 16, 'pyqtorch-adjoint': 2 ** 10, 'pl-default': 2 ** 16, 'pyqtorch': 2 ** 18,
+                          'pl-lightning': 2 ** 18, 'torchquantum': 2 ** 20}),
+    'full': dict(sizes=_grid(range(2, 21), [1]) + _grid(range(2, 17, 2), [64]) + _grid(range(2, 15, 2), [1024]), threads=[1],
+                 repeats=5, time_cap_s=20.0, e2e=True, overhead=[(4, 64), (4, 1), (8, 64), (8, 1)],
+                 more_threads={None: _grid([8, 12, 14, 16], [64])},
                  limits={'qiskit-ml': 2 ** 8, 'aer': 2 ** 8, 'pyqtorch-adjoint': 2 ** 12, 'pyqtorch': 2 ** 22,
                          'pl-default': 2 ** 22, 'pl-lightning': 2 ** 22, 'qulacs': 2 ** 22}),
 }
-"""Benchmark profiles: sizes (n, B) at each of `threads` (None = all cores), repeats, time cap, end-to-end epoch, per-peer
-`limits` (see `run_grid`), `more_threads` {threads: sizes} measured besides. 'full' fits a 2-core machine in about 40 min:
-B = 1024 to 14 qubits, the slowest peers to 2^22 amplitudes; the whole grid of the issue (B = 1024 at 16 qubits, every
-size on all threads) is `--qubits ... --batches ... --threads 1 0` on a larger machine."""
+"""Benchmark profiles: sizes (n, B) at each of `threads` (None = all cores), repeats, time cap, end-to-end epoch, the layer's
+`overhead` sizes, per-peer `limits` (see `run_grid`), `more_threads` {threads: sizes} measured besides. 'repro' (what the
+reproduction runs: about 10 min on 2 cores) checks every target of `TARGETS` on a subset of sizes (batch 1 from 2 to 20
+qubits, batch 64 to 12); 'full' (`make bench PROFILE=full`, hours) is the whole grid: batch 1 at every n from 2 to 20,
+batch 64 to 16, batch 1024 to 14, all cores at batch 64."""
 
 # %% ../nbs/13_bench.ipynb #70535fdb
 def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=None, threads=None, repeats=None,
@@ -993,7 +1160,7 @@ def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=N
     P.update({k: v for k, v in dict(sizes=sizes, threads=threads, repeats=repeats, time_cap_s=time_cap_s, e2e=e2e).items() if v is not None})
     sizes = [(int(n), int(B)) for n, B in P['sizes']]
     if not sizes or any(n < 2 or B < 1 for n, B in sizes): raise ValueError(f'sizes must be (n >= 2, B >= 1) pairs, got {sizes}')
-    chosen = list(peers) if peers else list(PEERS)
+    chosen = list(peers) if peers else [p for p in PEERS if PEERS[p].default]
     bad = [p for p in chosen if p not in PEERS]
     if bad: raise ValueError(f'unknown peers {bad}; choose from {list(PEERS)}')
     missing = {p: peer_available(p)[1] for p in chosen if not peer_available(p)[0]}
@@ -1009,11 +1176,15 @@ def run_benchmark(profile: str = 'quick', out_dir='figures', peers=None, sizes=N
     if P['e2e']:
         cp = closest_peers(df[(df.n == 4) & (df.B == 64)])
         fastest = cp.closest_peer.dropna().iloc[0] if len(cp) and cp.closest_peer.notna().any() else 'torchquantum'
-        e2e_df = end_to_end([BASELINE, fastest], dataset=dataset, seed=seed)
+        e2e_df = end_to_end([BASELINE, fastest, 'classical'], dataset=dataset, seed=seed)
         log(e2e_df.to_string())
-    paths = write_report(df, e2e_df, out_dir, info)
+    ov = None
+    if P.get('overhead') and BASELINE in ran:
+        ov = layer_overhead(P['overhead'], seed=seed)
+        log(ov.to_string())
+    paths = write_report(df, e2e_df, out_dir, info, ov)
     log('wrote ' + ', '.join(str(p) for p in paths.values()))
-    return dict(results=df, closest=closest_peers(df), e2e=e2e_df, paths=paths, missing=missing)
+    return dict(results=df, closest=closest_peers(df), e2e=e2e_df, overhead=ov, paths=paths, missing=missing)
 
 # %% ../nbs/13_bench.ipynb #5527a713
 def main(argv=None) -> dict:

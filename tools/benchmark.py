@@ -5,7 +5,8 @@
 Usage:  .venv/bin/python tools/benchmark.py [--profile smoke|quick|repro|full] [--out-dir figures]
             [--peers native-f32 torchquantum ...] [--qubits 4 8 --batches 64] [--threads 1 0]
             [--repeats R] [--time-cap-s S] [--no-e2e] [--seed 0]
-`make bench` runs the quick profile; `make bench PROFILE=full` the whole grid (hours)."""
+`make bench` runs the quick profile; `PROFILE=repro` what the reproduction runs (~10 min on 2 cores: every speed
+target of qkd_nb.bench.TARGETS on a subset of sizes); `make bench PROFILE=full` the whole grid (hours)."""
 import sys
 from pathlib import Path
 

@@ -10,7 +10,7 @@ import numpy as np, torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qkd_nb.bench import student_pqc, make_layer, make_data, step_fn, time_step
 
-GPU_PEERS = ['native-f32', 'native-f64', 'torchquantum', 'pyqtorch', 'tensorcircuit']
+GPU_PEERS = ['native-f32', 'native-f64', 'torchquantum', 'pyqtorch', 'tensorcircuit-torch']   # (the jax peer: CPU wheels)
 
 
 def main(argv=None):

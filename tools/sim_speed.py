@@ -16,6 +16,8 @@ Usage:
   python tools/sim_speed.py ops [--qubits 4]
   python tools/sim_speed.py bandwidth
   python tools/sim_speed.py compile-memory [--qubits 16 18 20]
+  python tools/sim_speed.py crossover [--qubits 2 4 6 8 10 12] [--batches 1 4 16 64 256 1024] [--out F.csv]
+      the compiled kernels against the torch paths (kernels='compiled' / 'torch'), per (n, B), alternating
 """
 import argparse, importlib.util, json, os, statistics, subprocess, sys, time
 from pathlib import Path
@@ -41,12 +43,13 @@ def student(n):
     return build_pqc(n_qubits=n)
 
 
-def make_step(sim_mod, n, B, dtype=None, device='cpu', seed=0):
-    "A closure running one forward + backward; returns (step, sim)."
+def make_step(sim_mod, n, B, dtype=None, device='cpu', seed=0, kernels=None):
+    "A closure running one forward + backward; returns (step, sim). `kernels`: the simulator's path choice."
     import torch, numpy as np
     dtype = dtype or torch.float32
     p = student(n)
     sim = sim_mod.CompiledCircuit(p.circuit, p.input_params, p.weight_params, p.observables, dtype=dtype, device=device)
+    if kernels: sim.kernels = kernels
     rng = np.random.default_rng(seed)
     x = torch.tensor(rng.uniform(0, np.pi, (B, n)), dtype=dtype, device=device, requires_grad=True)
     w = torch.tensor(rng.uniform(-np.pi, np.pi, sim.n_weights), dtype=dtype, device=device, requires_grad=True)
@@ -162,11 +165,36 @@ def cmd_compile_memory(a):
         print(json.dumps(row), flush=True)
 
 
+def cmd_crossover(a):
+    "Thread CPU ms per step of the compiled kernels and of the torch paths (fused node or op by op) per (n, B)."
+    import torch
+    torch.set_num_threads(a.threads)
+    m = _load_simulator()
+    rows = []
+    for n in a.qubits:
+        for B in a.batches:
+            if B * 2 ** n > a.max_amplitudes: continue
+            steps = {k: make_step(m, n, B, kernels=k)[0] for k in ('compiled', 'torch')}
+            res = {k: [] for k in steps}
+            for _ in range(a.rounds):
+                for k, s in steps.items(): res[k].append(median_time(s, min_reps=5, budget_s=a.budget / a.rounds)[0])
+            row = dict(n=n, B=B, threads=a.threads, clock=a.clock, **{f'{k}_ms': 1e3 * statistics.median(v) for k, v in res.items()})
+            row['torch_over_compiled'] = row['torch_ms'] / row['compiled_ms']
+            rows.append(row); print(json.dumps(row), flush=True)
+    if a.out:
+        import pandas as pd
+        pd.DataFrame(rows).to_csv(a.out, index=False)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['time', 'ops', 'bandwidth', 'compile-memory'])
+    ap.add_argument('what', choices=['time', 'ops', 'bandwidth', 'compile-memory', 'crossover'])
     ap.add_argument('--qubits', type=int, nargs='+', default=None)
     ap.add_argument('--batch', type=int, default=64)
+    ap.add_argument('--batches', type=int, nargs='+', default=[1, 4, 16, 64, 256, 1024])
+    ap.add_argument('--max-amplitudes', type=int, default=2 ** 20, help='crossover: skip (n, B) with B * 2^n above this')
+    ap.add_argument('--out', default=None, help='crossover: write the rows as CSV')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--ref', default=None, help='another checkout whose simulator is timed alongside')
@@ -177,8 +205,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     global CLOCK
     CLOCK = time.thread_time if a.clock == 'thread' else time.perf_counter
-    if a.qubits is None: a.qubits = {'time': [2, 4, 8, 12, 14, 16], 'ops': [4], 'compile-memory': [16, 18, 20]}.get(a.what, [])
-    {'time': cmd_time, 'ops': cmd_ops, 'bandwidth': cmd_bandwidth, 'compile-memory': cmd_compile_memory}[a.what](a)
+    if a.qubits is None: a.qubits = {'time': [2, 4, 8, 12, 14, 16], 'ops': [4], 'compile-memory': [16, 18, 20],
+                                     'crossover': [2, 4, 6, 8, 10, 12]}.get(a.what, [])
+    {'time': cmd_time, 'ops': cmd_ops, 'bandwidth': cmd_bandwidth, 'compile-memory': cmd_compile_memory,
+     'crossover': cmd_crossover}[a.what](a)
 
 
 if __name__ == '__main__':
