@@ -26,7 +26,6 @@ import pandas as pd
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
 from .data import atomic_write, dataset_id, ensure_writable_dir
 from .losses import DistillLoss, NonFiniteInputError
@@ -93,11 +92,22 @@ def _check_logits_labels(model: nn.Module, logits: torch.Tensor, y: torch.Tensor
                          'look like one that predicts class 0). The model diverged or was given broken weights or '
                          'inputs: retrain it (lower learning rate, grad_clip) or check its input')
 
+# %% ../nbs/07_train.ipynb #fd6230ce
+def _scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> tuple[float, float, np.ndarray]:
+    """Accuracy, macro F1 and the confusion matrix (rows = true class) from integer labels, by one `bincount`:
+    scikit-learn's `accuracy_score`, `f1_score(average='macro', zero_division=0)` (over the classes present in either
+    array) and `confusion_matrix`, without their per-call input validation (about 15 ms, paid after every epoch)."""
+    cm = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    tp = np.diag(cm); fp = cm.sum(0) - tp; fn = cm.sum(1) - tp
+    present = (cm.sum(0) + cm.sum(1)) > 0
+    f1 = np.divide(2 * tp, 2 * tp + fp + fn, out=np.zeros(n_classes), where=(2 * tp + fp + fn) > 0)
+    return float(tp.sum() / max(len(y_true), 1)), float(f1[present].mean()), cm
+
 # %% ../nbs/07_train.ipynb #35c1c32f
 def evaluate(model: nn.Module, dl: Iterable) -> dict:
     """Score `model` on the batches `(x, y)` of `dl`: dict(acc, f1, loss, cm, y_true, y_pred).
 
-    `model.forward` returns logits, or `(logits, features)`. `f1` is scikit-learn's macro F1, `cm` the
+    `model.forward` returns logits, or `(logits, features)`. `f1` is the macro F1 (as scikit-learn's `f1_score(average='macro', zero_division=0)`), `cm` the
     confusion matrix (np.ndarray, rows = true class), `loss` the mean cross entropy, `y_true`/`y_pred` int
     numpy arrays. Non-finite logits and labels outside the model's classes raise a ValueError that says where.
     The model's train/eval mode is restored afterwards."""
@@ -119,11 +129,8 @@ def evaluate(model: nn.Module, dl: Iterable) -> dict:
     if n == 0:
         raise ValueError('evaluate got an empty loader')
     y_true, y_pred = torch.cat(ys).numpy(), torch.cat(ps).numpy()
-    return dict(acc=float(accuracy_score(y_true, y_pred)),
-                f1=float(f1_score(y_true, y_pred, average='macro', zero_division=0)),
-                loss=loss_sum / n,
-                cm=confusion_matrix(y_true, y_pred, labels=np.arange(n_classes)),
-                y_true=y_true, y_pred=y_pred)
+    acc, f1, cm = _scores(y_true, y_pred, n_classes)
+    return dict(acc=acc, f1=f1, loss=loss_sum / n, cm=cm, y_true=y_true, y_pred=y_pred)
 
 # %% ../nbs/07_train.ipynb #4f8cac7b
 class History(list):
