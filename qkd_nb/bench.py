@@ -569,9 +569,12 @@ def time_step(step: Callable, repeats: int = 5, time_cap_s: float = 20.0, min_sa
     """Warm-up, then up to `repeats` timed samples of `step` (stopping near `time_cap_s`): the median and the minimum
     time per call, samples, calls per sample, first call. A sample is `k` calls in a row, `k` set by a second untimed
     call so that a sample lasts about `min_sample_s` (timeit's autorange: a sub-millisecond step is not timed one call
-    at a time, each call then cold); `k = 1` for steps longer than that."""
+    at a time, each call then cold); `k = 1` for steps longer than that. A first call over `time_cap_s` is followed by a
+    second before the step counts as over the cap: a compiling peer's first call compiles (jax's `jit`)."""
     t0 = time.perf_counter(); out = step(); first = time.perf_counter() - t0
-    if first > time_cap_s: return dict(time_s=first, min_s=first, runs=1, calls=1, first_s=first, status='over cap', out=out)
+    if first > time_cap_s:
+        t0 = time.perf_counter(); out = step(); again = time.perf_counter() - t0
+        if again > time_cap_s: return dict(time_s=again, min_s=again, runs=1, calls=1, first_s=first, status='over cap', out=out)
     k = 1
     if first < min_sample_s:
         t0 = time.perf_counter(); out = step(); k = max(1, min(10_000, int(min_sample_s / max(time.perf_counter() - t0, 1e-7))))
@@ -1043,7 +1046,7 @@ def targets(df: pd.DataFrame, t: dict | None = None, overhead: pd.DataFrame | No
                          met=bool(w.ratio >= t['b1_ratio']), not_measured=skipped(d1, d1.n >= lo)))
     if overhead is not None and len(overhead):
         w = overhead.loc[overhead.overhead_s.idxmax()]
-        rows.append(dict(target=f"layer overhead <= {1e6 * t['overhead_s']:g} us a call", worst=f'{1e6 * w.overhead_s:.0f} us (n = {w.n}, B = {w.B})',
+        rows.append(dict(target=f"layer overhead <= {1e6 * t['overhead_s']:g} us a call", worst=f'{1e6 * w.overhead_s:.0f} us (n = {int(w.n)}, B = {int(w.B)})',
                          met=bool(w.overhead_s <= t['overhead_s']), not_measured='-'))
     return pd.DataFrame(rows, columns=cols)
 
