@@ -1,6 +1,8 @@
 # Two commands do everything on a fresh machine (Python >= 3.10):
 #   make reproduce   regenerate every table and figure of the paper into figures/
 #   make test        check the notebooks are clean and exported, then run every notebook's tests
+# make reproduce shows a live status line on a terminal (notebook, sweep runs done / total, time left);
+# QUIET=1 (or a log, or CI) prints one line per notebook only.
 SHELL := /bin/bash
 BIN := .venv/bin
 STAMP := .venv/.installed
@@ -14,15 +16,15 @@ $(STAMP): setup.py settings.ini tools/setup_env.sh
 env: $(STAMP)
 
 reproduce: env  ## full profile, every experiment notebook, outputs in figures/
-	$(BIN)/qkd-reproduce --profile full; s=$$?; \
+	$(BIN)/qkd-reproduce --profile full $(if $(QUIET),--quiet); s=$$?; \
 	  $(BIN)/python tools/nb_outputs.py publish && exit $$s   # executed notebooks (those that ran) -> figures/notebooks/
 
 reproduce-study: env  ## larger than the paper (07's study profile: ~40 core-hours): use a cluster, e.g. ARGS='--scheduler tcp://HOST:8786 --param scheduler=tcp://HOST:8786'
-	$(BIN)/qkd-reproduce --profile study $(ARGS); s=$$?; \
+	$(BIN)/qkd-reproduce --profile study $(if $(QUIET),--quiet) $(ARGS); s=$$?; \
 	  $(BIN)/python tools/nb_outputs.py publish && exit $$s
 
 reproduce-quick: env
-	$(BIN)/qkd-reproduce --profile quick; s=$$?; \
+	$(BIN)/qkd-reproduce --profile quick $(if $(QUIET),--quiet); s=$$?; \
 	  $(BIN)/python tools/nb_outputs.py publish && exit $$s
 
 test: env  ## what CI runs: sync checks + every notebook, slow cells included

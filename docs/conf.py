@@ -61,7 +61,21 @@ def setup(app):
     app.connect('autodoc-process-docstring', _md_code_spans)
 
 
-# theme (bundled assets only; MathJax is the one script taken from its CDN by the reader's browser)
+# math: MathJax 2.7 shipped with the site (tools/build_docs.py copies the files of the `jupyter-server-mathjax`
+# package into _static/mathjax), so pages render their math offline and no script comes from a CDN
+mathjax_path = 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full'
+mathjax2_config = {'tex2jax': {'inlineMath': [['\\(', '\\)']], 'displayMath': [['\\[', '\\]']],
+                               'processEscapes': True, 'ignoreClass': 'highlight|tex2jax_ignore'},
+                   'HTML-CSS': {'availableFonts': [], 'preferredFont': None, 'webFont': 'STIX-Web', 'imageFont': None},
+                   'showMathMenu': False,                     # (the package ships MathJax's STIX-Web fonts, as Jupyter)
+                   'messageStyle': 'none',
+                   # the hidden MathML kept for screen readers would ask for MathJax's TeX fonts, which the package
+                   # does not ship (a 404 per page): it is read, not seen, so any font does
+                   'styles': {'.MJX_Assistive_MathML *': {'font-family': 'serif !important'}}}
+myst_update_mathjax = False        # (myst's setting is MathJax 3's; the shipped one is MathJax 2)
+html_static_path = ['_static']     # (staged by tools/build_docs.py: the MathJax files)
+
+# theme (bundled assets only, MathJax included: nothing is fetched from the network by the reader's browser)
 html_theme = 'sphinx_book_theme'
 html_title = f'{project} {version}'
 html_baseurl = _s.get('doc_host', '').rstrip('/') + _s.get('doc_baseurl', '') + '/'

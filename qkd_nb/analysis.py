@@ -22,8 +22,8 @@ from qiskit.quantum_info import Statevector
 __all__ = ['PALETTE', 'statevector_state_fn', 'circuit_state_fn', 'haar_state_fn', 'haar_fidelity_log_bins', 'haar_kl_floor',
            'pair_fidelities', 'expressibility', 'single_qubit_purities', 'meyer_wallach', 'entangling_capability',
            'summarize', 'fmt_mean_std', 'paired_test', 'cluster_bootstrap_ci', 'paired_differences',
-           'clustered_paired_test', 'holm', 'friedman_test', 'log_auc', 'curve_band', 'plot_band', 'set_style',
-           'save_figure', 'to_markdown', 'save_table']
+           'clustered_paired_test', 'split_paired_test', 'holm', 'friedman_test', 'log_auc', 'curve_band', 'plot_band',
+           'set_style', 'save_figure', 'to_markdown', 'save_table']
 
 # %% ../nbs/08_analysis.ipynb #ded25fab
 def _circuit_params(circuit, params):
@@ -391,6 +391,34 @@ def clustered_paired_test(diff, clusters, confidence: float = 0.95, n_boot: int 
     p = float(stats.ttest_1samp(cm, 0.0).pvalue) if len(cm) >= 2 and np.ptp(cm) > 0 else float('nan')
     return dict(mean_diff=ci['mean'], ci_low=ci['ci_low'], ci_high=ci['ci_high'], p=p,
                 n=ci['n'], n_clusters=ci['n_clusters'])
+
+# %% ../nbs/08_analysis.ipynb #7392d0ba
+def split_paired_test(diff, clusters, n_train: int | None = None, n_test: int | None = None, confidence: float = 0.95,
+                      power: float = 0.8) -> dict:
+    """Paired differences `diff` grouped by `clusters` (data splits): the per-split means' mean (`mean_diff`), a t
+    interval (`ci_low`, `ci_high`) at `confidence` and two-sided `p` with the Nadeau-Bengio variance correction for
+    overlapping random splits (`n_train`, `n_test`: sizes of one split; `n_train=None`: disjoint folds, no
+    correction), its standard error `se`, the minimal detectable effect `mde` at `power`, n and n_clusters."""
+    d = _as_values(diff, 'diff')
+    labels = np.asarray(list(clusters), dtype=object).astype(str)
+    if len(labels) != len(d): raise ValueError(f'diff has {len(d)} values but clusters {len(labels)} labels')
+    if not 0 < confidence < 1 or not 0 < power < 1: raise ValueError('confidence and power must lie in (0, 1)')
+    if (n_train is None) != (n_test is None): raise ValueError('give both n_train and n_test (random splits) or neither (disjoint folds)')
+    if n_train is not None and (n_train < 1 or n_test < 1): raise ValueError(f'n_train and n_test must be >= 1, got {n_train}, {n_test}')
+    cm = np.array([d[labels == k].mean() for k in np.unique(labels)])
+    J, m = len(cm), float(cm.mean()) if len(cm) else float('nan')
+    out = dict(mean_diff=m, ci_low=float('nan'), ci_high=float('nan'), p=float('nan'), se=float('nan'),
+               mde=float('nan'), n=int(len(d)), n_clusters=int(J))
+    if J < 2: return out
+    factor = 1 / J + (n_test / n_train if n_train is not None else 0.0)
+    se = float(np.sqrt(factor * cm.var(ddof=1)))
+    tq = stats.t.ppf(0.5 + confidence / 2, J - 1)
+    out.update(se=se, mde=float((tq + stats.t.ppf(power, J - 1)) * se))
+    if se == 0:
+        out.update(ci_low=m, ci_high=m, p=1.0 if m == 0 else 0.0)
+        return out
+    out.update(ci_low=m - tq * se, ci_high=m + tq * se, p=float(2 * stats.t.sf(abs(m) / se, J - 1)))
+    return out
 
 # %% ../nbs/08_analysis.ipynb #d559cde7
 def holm(pvalues) -> np.ndarray:

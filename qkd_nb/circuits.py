@@ -13,11 +13,11 @@ from qiskit import QuantumCircuit
 from qiskit.circuit import Parameter
 from qiskit.circuit.library import pauli_feature_map, efficient_su2
 from qiskit.circuit.library.standard_gates import get_standard_gate_name_mapping
-from qiskit.quantum_info import SparsePauliOp
+from qiskit.quantum_info import SparsePauliOp, Pauli
 
 # %% auto #0
-__all__ = ['ENTANGLEMENTS', 'SU2_GATES', 'z_observables', 'resolve_observables', 'PQCConfig', 'PQC', 'build_pqc', 'compose_pqc',
-           'strip_entanglers', 'encoding_gates']
+__all__ = ['ENTANGLEMENTS', 'SU2_GATES', 'z_observables', 'resolve_observables', 'probability_observables', 'PQCConfig', 'PQC',
+           'build_pqc', 'compose_pqc', 'strip_entanglers', 'encoding_gates']
 
 # %% ../nbs/02_circuits.ipynb #9e57cb2a
 ENTANGLEMENTS = ("full", "linear", "reverse_linear", "circular", "sca", "pairwise")
@@ -39,6 +39,11 @@ def z_observables(n_qubits: int) -> list[SparsePauliOp]:
 # %% ../nbs/02_circuits.ipynb #894fad0b
 def _check_pauli_string(s, n_qubits: int, what: str) -> str:
     if not isinstance(s, str): raise TypeError(f"{what}: expected a Pauli string like 'IIZZ', got {s!r}")
+    if s[:1] in "+-" and len(s) > 1 and set(s[1:]) <= set("IXYZ"):
+        raise ValueError(f"{what}: {s!r} is a signed string; write it as the pair ({s[1:]!r}, {-1 if s[0] == '-' else 1})")
+    if s[:2].lstrip("+-")[:1] in ("i", "j") and set(s.lstrip("+-ij")) <= set("IXYZ") and len(s.lstrip("+-ij")):
+        raise ValueError(f"{what}: {s!r} has an imaginary phase; an observable must be Hermitian: "
+                         "drop the phase (give a real coefficient)")
     bad = set(s) - set("IXYZ")
     if bad: raise ValueError(f"{what}: {s!r} has letters {sorted(bad)}; Pauli strings use only I, X, Y, Z")
     if len(s) != n_qubits:
@@ -47,38 +52,116 @@ def _check_pauli_string(s, n_qubits: int, what: str) -> str:
     return s
 
 # %% ../nbs/02_circuits.ipynb #2dd140fb
-def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
-    """Turn an observables spec into a list of Hermitian `SparsePauliOp`s on `n_qubits` qubits.
+def _coefficient(c, what: str) -> float:
+    "`c` as a finite real float, or a clear error (complex with a nonzero imaginary part, NaN, inf, not a number)."
+    if isinstance(c, (complex, np.complexfloating)):
+        if c.imag != 0: raise ValueError(f"{what}: coefficient {c} is not real; observables must be Hermitian")
+        c = c.real
+    if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, float, np.floating, np.integer)) or not math.isfinite(float(c)):
+        raise ValueError(f"{what}: coefficient {c!r} must be a finite real number")
+    return float(c)
 
-    `spec`: None (one Z per qubit), a `SparsePauliOp`, or a sequence whose items are Pauli
-    strings (`'IIZZ'`), `(string, real coefficient)` pairs or `SparsePauliOp`s. Each item is one
-    output feature."""
+
+def _is_pair(o) -> bool:
+    "A `(pauli string, number)` pair."
+    return (isinstance(o, (tuple, list)) and len(o) == 2 and isinstance(o[0], str)
+            and isinstance(o[1], (int, float, complex, np.number)))
+
+
+def _observable(o, n_qubits: int, what: str) -> SparsePauliOp:
+    "One item of an observables spec as one `SparsePauliOp` (see `resolve_observables`)."
+    if isinstance(o, SparsePauliOp):
+        if o.num_qubits != n_qubits: raise ValueError(f"{what} acts on {o.num_qubits} qubits but the circuit has {n_qubits}")
+        return o
+    if isinstance(o, Pauli):
+        if o.num_qubits != n_qubits: raise ValueError(f"{what} acts on {o.num_qubits} qubits but the circuit has {n_qubits}")
+        return SparsePauliOp(o)                                  # its phase (-1, ±i) becomes the coefficient
+    if isinstance(o, str):
+        if o[:1] in "+-" and len(o) > 1 and set(o[1:]) <= set("IXYZ"):      # Qiskit's signed label: '-ZZII'
+            return SparsePauliOp(_check_pauli_string(o[1:], n_qubits, what), coeffs=[-1.0 if o[0] == "-" else 1.0])
+        return SparsePauliOp(_check_pauli_string(o, n_qubits, what))
+    if isinstance(o, dict):
+        if not o: raise ValueError(f"{what}: the dict is empty; give its terms, e.g. {{{'Z' * n_qubits!r}: 0.5}}")
+        return _sum_of(list(o.items()), n_qubits, what)
+    if _is_pair(o):
+        return SparsePauliOp(_observable(o[0], n_qubits, what)) * _coefficient(o[1], what)
+    if isinstance(o, (tuple, list)) and o and all(_is_pair(t) for t in o):
+        return _sum_of(list(o), n_qubits, what)
+    if isinstance(o, (tuple, list)) and o and all(isinstance(t, str) for t in o):
+        flat, terms = [*o], {t: 1 for t in o}
+        raise ValueError(f"{what} is a list of Pauli strings {flat!r}: one output per string, or one output that sums "
+                         f"them? For one output each, list them flat: observables={flat!r}; for one output, their sum, "
+                         f"give a dict or a SparsePauliOp: {terms!r} or SparsePauliOp({flat!r})")
+    raise TypeError(f"{what}: expected a Pauli string, a (string, coefficient) pair, a dict {{string: coefficient}}, "
+                    f"a Pauli or a SparsePauliOp, got {o!r}")
+
+
+def _sum_of(terms: list, n_qubits: int, what: str) -> SparsePauliOp:
+    "The weighted sum of `(string, coefficient)` terms as one observable; every coefficient kept."
+    ops = []
+    for t in terms:
+        if not (isinstance(t, (tuple, list)) and len(t) == 2 and isinstance(t[0], str)):
+            raise TypeError(f"{what}: expected (Pauli string, coefficient) terms, got {t!r}")
+        ops.append(_observable(t[0], n_qubits, f"{what} term {t[0]!r}") * _coefficient(t[1], f"{what} term {t[0]!r}"))
+    return SparsePauliOp.sum(ops)
+
+
+def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
+    """Turn an observables spec into a list of Hermitian `SparsePauliOp`s on `n_qubits` qubits, one per output.
+
+    `spec`: None (one Z per qubit), one observable (a Pauli string such as `'IIZZ'` or `'-IIZZ'`, a dict
+    `{'ZZII': 0.5, 'XXII': 3.0}` (one observable: the weighted sum of its terms), a `Pauli`, a `SparsePauliOp`),
+    or a list of observables, each item one of those or a `(string, coefficient)` pair or a list of such pairs
+    (their sum). Each item is one output feature; coefficients are kept, never dropped."""
     if spec is None: return z_observables(n_qubits)
-    if isinstance(spec, (SparsePauliOp, str)): spec = [spec]
+    if isinstance(spec, (SparsePauliOp, Pauli, str, dict)) or (isinstance(spec, tuple) and _is_pair(spec)): spec = [spec]
     try: items = list(spec)
     except TypeError: raise TypeError(f"observables: expected None, a SparsePauliOp or a list of them / Pauli strings, got {spec!r}") from None
     if not items: raise ValueError("observables: the list is empty; give at least one observable (or None for Z on every qubit)")
     out = []
     for k, o in enumerate(items):
         what = f"observables[{k}]"
-        if isinstance(o, SparsePauliOp):
-            if o.num_qubits != n_qubits:
-                raise ValueError(f"{what} acts on {o.num_qubits} qubits but the circuit has {n_qubits}")
-            op = o
-        elif isinstance(o, str): op = SparsePauliOp(_check_pauli_string(o, n_qubits, what))
-        elif isinstance(o, (tuple, list)) and len(o) == 2 and isinstance(o[0], str):
-            c = o[1]
-            if isinstance(c, complex):
-                if c.imag != 0: raise ValueError(f"{what}: coefficient {c} is not real; observables must be Hermitian")
-                c = c.real
-            if not isinstance(c, (int, float, np.floating, np.integer)) or not math.isfinite(float(c)):
-                raise ValueError(f"{what}: coefficient {c!r} must be a finite real number")
-            op = SparsePauliOp(_check_pauli_string(o[0], n_qubits, what), coeffs=[float(c)])
-        else:
-            raise TypeError(f"{what}: expected a Pauli string, a (string, coefficient) pair or a SparsePauliOp, got {o!r}")
+        op = _observable(o, n_qubits, what)
         if np.abs(np.imag(op.coeffs)).max() > 1e-12:
             raise ValueError(f"{what} has complex coefficients {op.coeffs}; observables must be Hermitian (real coefficients)")
         out.append(op)
+    return out
+
+# %% ../nbs/02_circuits.ipynb #604a500e
+def probability_observables(n_qubits: int, interpret=None, output_shape: int | None = None) -> list[SparsePauliOp]:
+    """Diagonal observables whose expectation values are what a `SamplerQNN` returns: the probability of every
+    bitstring `k = 0 .. 2**n - 1` (qubit 0 the least significant bit), or with `interpret(k) -> int` the
+    probability of each class `0 .. output_shape - 1` (e.g. parity: `lambda k: bin(k).count('1') % 2`, 2 classes)."""
+    if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or not 1 <= n_qubits <= 12:
+        raise ValueError(f"n_qubits must be an integer from 1 to 12 (2**n_qubits outcomes, as many Z-strings each), got {n_qubits!r}")
+    n, D = int(n_qubits), 2 ** int(n_qubits)
+    if interpret is None:
+        if output_shape not in (None, D): raise ValueError(f"without interpret the outputs are the {D} bitstring probabilities; output_shape={output_shape!r}")
+        cls = np.arange(D)
+    else:
+        if output_shape is None: raise ValueError("with interpret, give output_shape: the number of classes interpret returns (e.g. 2 for parity)")
+        if isinstance(output_shape, tuple):
+            if len(output_shape) != 1: raise ValueError(f"output_shape must be one number of classes, got {output_shape!r} (multi-index outputs are not supported)")
+            output_shape = output_shape[0]
+        cls = []
+        for k in range(D):
+            j = interpret(k)
+            if isinstance(j, (bool, np.bool_)) or not isinstance(j, (int, np.integer)) or not 0 <= j < output_shape:
+                raise ValueError(f"interpret({k}) returned {j!r}; it must return an integer class in 0..{output_shape - 1} "
+                                 "(tuples, as SamplerQNN's multi-index outputs, are not supported)")
+            cls.append(int(j))
+        cls = np.asarray(cls)
+    m = int(cls.max()) + 1 if interpret is None else int(output_shape)
+    ind = np.zeros((m, D)); ind[cls, np.arange(D)] = 1.0          # class indicators over the bitstrings
+    H = np.array([[1.0]])
+    for _ in range(n): H = np.block([[H, H], [H, -H]])            # Walsh-Hadamard: H[S, k] = (-1)^popcount(S & k)
+    coef = ind @ H.T / D                                          # (m, 2**n): coefficient of Z_S in class j's projector
+    labels = ["".join("Z" if (S >> (n - 1 - i)) & 1 else "I" for i in range(n)) for S in range(D)]
+    out = []
+    for j in range(m):
+        keep = np.abs(coef[j]) > 1e-14
+        out.append(SparsePauliOp([l for l, k in zip(labels, keep) if k], coef[j][keep]) if keep.any()
+                   else SparsePauliOp("I" * n, [0.0]))
     return out
 
 # %% ../nbs/02_circuits.ipynb #f1025aa7

@@ -25,9 +25,9 @@ from sklearn.model_selection import train_test_split
 from torch.utils.data import DataLoader, TensorDataset
 
 # %% auto #0
-__all__ = ['DATASET_OPTIONS', 'DATASETS', 'MNIST_FILES', 'DataSplits', 'atomic_write', 'atomic_write_bytes', 'atomic_write_text',
-           'ensure_writable_dir', 'read_idx', 'write_idx', 'make_splits', 'split_dataset_spec', 'load_dataset',
-           'load_file', 'dataset_id', 'make_loaders']
+__all__ = ['XOR_OPTIONS', 'DATASET_OPTIONS', 'DATASETS', 'MNIST_FILES', 'DataSplits', 'atomic_write', 'atomic_write_bytes',
+           'atomic_write_text', 'ensure_writable_dir', 'read_idx', 'write_idx', 'make_splits', 'split_dataset_spec',
+           'load_dataset', 'make_xor', 'load_file', 'dataset_id', 'make_loaders']
 
 # %% ../nbs/00_data.ipynb #dfea1f45
 @dataclass(repr=False)
@@ -265,11 +265,64 @@ def _check_split_args(seed, val_frac, test_frac, standardize, max_train, has_tes
         raise ValueError(f"max_train must be a positive int or None, got {max_train!r}")
 
 # %% ../nbs/00_data.ipynb #3a3df8bc
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_labels(y: np.ndarray, y_test, n_classes) -> int:
+    "The number of classes; refuses labels a classifier cannot learn (one class, a test class absent from training)."
+    all_y = y if y_test is None else np.concatenate([y, y_test])
+    if len(all_y) and all_y.min() < 0: raise ValueError("labels must be integers >= 0")
+    n_classes = int(all_y.max()) + 1 if n_classes is None else int(n_classes)
+    if len(all_y) and all_y.max() >= n_classes:
+        raise ValueError(f"labels go up to {int(all_y.max())} but n_classes = {n_classes}")
+    seen = np.unique(y)
+    if len(seen) < 2:
+        raise ValueError(f"the data hold a single class (every training label is {int(seen[0]) if len(seen) else '-'}): "
+                         "a classifier needs examples of at least 2 classes (with one class every score is trivially "
+                         "perfect). Check the label column (target=) or the file")
+    if y_test is not None:
+        unseen = sorted(set(np.unique(y_test).tolist()) - set(seen.tolist()))
+        if unseen:
+            raise ValueError(f"the test set has class(es) {unseen} that the training data never show: no model can "
+                             "learn them and the test scores would be misleading. Give training examples of every "
+                             "class, or drop those test examples")
+    return n_classes
+
+
+def _scaled_moments(a: np.ndarray, mode: str):
+    """Training mean and std (per feature or global) of `a`; for data whose magnitude is beyond 1e100 (or below
+    1e-100) they are computed on `a / max|a|`, so that finite values near the float64 limit (1e300) neither overflow
+    nor vanish. Zero-variance features (relative to their size) get sd = 1: they are only centred."""
+    axis = 0 if mode == 'feature' else None
+    scale = np.abs(a).max(axis=axis)
+    scale = np.where(scale > 0, scale, 1.0)
+    if np.all((scale > 1e-100) & (scale < 1e100)): mu, sd = a.mean(axis), a.std(axis)      # ordinary data: plainly
+    else: mu, sd = (a / scale).mean(axis) * scale, (a / scale).std(axis) * scale
+    sd = np.where(sd > 1e-10 * scale, sd, 1.0)
+    if mode == 'global': mu, sd = np.full(a.shape[1], mu), np.full(a.shape[1], sd)
+    return mu, sd
+
+
+def _check_float32(a: np.ndarray, what: str, standardized: bool) -> None:
+    "Refuse values that do not fit in float32 (they would become inf), naming the split, row and column."
+    big = np.abs(a) > _F32_MAX
+    if big.any():
+        r, c = (int(i) for i in np.argwhere(big)[0])
+        fix = ('a feature that is constant on the training split takes huge values elsewhere; rescale or drop it'
+               if standardized else 'keep standardize=True (the default) or rescale the data')
+        raise ValueError(f"{what} has {int(big.sum())} value(s) beyond float32's range (+-3.4e38; first at row {r}, column {c}: "
+                         f"{a[r, c]:.3g}), which the models' float32 tensors would hold as inf: {fix}")
+
+
 def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, image_shape: tuple | None = None,
                 class_names=None, X_test=None, y_test=None, seed: int = 0, val_frac: float = 0.15,
                 test_frac: float = 0.2, standardize: bool | str = True, max_train: int | None = None) -> DataSplits:
     "Stratified, seeded train/val/test splits of `(X, y)`, standardised on the training split, as a `DataSplits`."
     X = np.asarray(X); y = np.asarray(y)
+    for nm, a in (('X', X), ('X_test', X_test)):
+        if a is not None and np.iscomplexobj(a):
+            raise ValueError(f"{nm} holds complex numbers (dtype {np.asarray(a).dtype}); the models take real features and "
+                             "dropping the imaginary parts would lose data silently: give np.c_[X.real, X.imag] (or np.abs(X))")
     if X.ndim != 2 or not np.issubdtype(X.dtype, np.number):
         raise ValueError(f"X must be a numeric 2-D array (N, D) (flatten images first); got {X.dtype} of shape {X.shape}")
     if y.ndim != 1 or len(y) != len(X) or not np.issubdtype(y.dtype, np.integer):
@@ -282,11 +335,7 @@ def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, ima
             raise ValueError(f"X_test must be (M, {X.shape[1]}) and y_test (M,); got {X_test.shape} and {y_test.shape}")
         _check_finite(X_test, 'X_test')
     _check_finite(X, 'X')
-    all_y = y if y_test is None else np.concatenate([y, y_test])
-    if len(all_y) and all_y.min() < 0: raise ValueError("labels must be integers >= 0")
-    n_classes = int(all_y.max()) + 1 if n_classes is None else int(n_classes)
-    if len(all_y) and all_y.max() >= n_classes:
-        raise ValueError(f"labels go up to {int(all_y.max())} but n_classes = {n_classes}")
+    n_classes = _check_labels(y, y_test, n_classes)
     _check_split_args(seed, val_frac, test_frac, standardize, max_train, X_test is not None)
     seed = int(seed)
     idx = np.arange(len(X))
@@ -304,11 +353,12 @@ def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, ima
     mode = ('global' if image_shape is not None else 'feature') if standardize is True else (standardize or None)
     mean = std = None
     if mode is not None:
-        mu = Xtr.mean(0) if mode == 'feature' else np.full(X.shape[1], Xtr.mean())
-        sd = Xtr.std(0) if mode == 'feature' else np.full(X.shape[1], Xtr.std())
-        sd = np.where(sd > 1e-8, sd, 1.0)        # constant features: centre only, never divide by ~0
+        mu, sd = _scaled_moments(Xtr, mode)
         Xtr, Xva, Xte = [(a - mu) / sd for a in (Xtr, Xva, Xte)]
-        mean, std = torch.tensor(mu, dtype=torch.float32), torch.tensor(sd, dtype=torch.float32)
+        big = max(np.abs(mu).max(), np.abs(sd).max()) > _F32_MAX      # data near 1e300: keep the scaling in float64
+        mean, std = (torch.tensor(v, dtype=torch.float64 if big else torch.float32) for v in (mu, sd))
+    for nm, a in (('the training split', Xtr), ('the validation split', Xva), ('the test split', Xte)):
+        _check_float32(a, nm, mode is not None)
     f32 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
     i64 = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.int64))
     return DataSplits(f32(Xtr), i64(y[i_train]), f32(Xva), i64(y[i_val]), f32(Xte), i64(yte),
@@ -317,29 +367,41 @@ def make_splits(X, y, *, name: str = 'custom', n_classes: int | None = None, ima
                       standardize=mode, seed=seed, indices={'train': i_train, 'val': i_val, 'test': i_test})
 
 # %% ../nbs/00_data.ipynb #01f002fd
-DATASET_OPTIONS = ('data_dir', 'pool', 'target', 'standardize')
+XOR_OPTIONS = ('n', 'dims', 'cells', 'classes', 'noise')
+"Options of the generated 'xor' dataset (see `make_xor`)."
+DATASET_OPTIONS = ('data_dir', 'pool', 'target', 'standardize') + XOR_OPTIONS
 "Load options a dataset string may carry after `?` (see `split_dataset_spec`)."
 
 
 def split_dataset_spec(spec) -> tuple:
     """`'NAME_OR_PATH?key=value&key=value'` -> `(NAME_OR_PATH, {key: value})`: load options inside the dataset
     string, so that one string says everything (`qkd-reproduce --dataset '/data/mnist?pool=7'`). Keys are
-    `DATASET_OPTIONS`; values are Python literals when they parse as one (7, False), else text."""
+    `DATASET_OPTIONS`; values are Python literals when they parse as one (7, False), else text. Values are
+    %-decoded (`%26` is `&`, `%3F` is `?`); a `data_dir` or `target` whose text holds a bare `&` is kept whole
+    when the text up to the next `key=` names an existing folder or file."""
+    from urllib.parse import unquote
     s = os.fspath(spec) if isinstance(spec, os.PathLike) else spec
     if not isinstance(s, str) or '?' not in s or Path(s).expanduser().exists(): return spec, {}
     base, _, query = s.rpartition('?')
-    opts = {}
+    pairs = []
     for part in filter(None, query.split('&')):
         k, sep, v = part.partition('=')
-        if not sep or k not in DATASET_OPTIONS:
-            raise ValueError(f"dataset {s!r}: bad option {part!r}; options are key=value pairs joined by '&' with keys "
-                             f"{', '.join(DATASET_OPTIONS)}, e.g. 'mnist?data_dir=/data/mnist&pool=7'")
+        if sep and k in DATASET_OPTIONS: pairs.append([k, v]); continue
+        if pairs and pairs[-1][0] in ('data_dir', 'target') and Path(unquote(f'{pairs[-1][1]}&{part}')).expanduser().exists():
+            pairs[-1][1] += '&' + part; continue            # a path with '&' in it
+        hint = (f" If {pairs[-1][0]} is a path holding '&', write that '&' as %26" if pairs and pairs[-1][0] in ('data_dir', 'target')
+                else '')
+        raise ValueError(f"dataset {s!r}: bad option {part!r}; options are key=value pairs joined by '&' with keys "
+                         f"{', '.join(DATASET_OPTIONS)}, e.g. 'mnist?data_dir=/data/mnist&pool=7'.{hint}")
+    opts = {}
+    for k, v in pairs:
+        v = unquote(v)
         try: opts[k] = ast.literal_eval(v)
         except (ValueError, SyntaxError): opts[k] = v
     return base, opts
 
 # %% ../nbs/00_data.ipynb #248581a7
-DATASETS = ('digits', 'breast_cancer', 'mnist', 'fashion_mnist')
+DATASETS = ('digits', 'breast_cancer', 'mnist', 'fashion_mnist', 'xor')
 MNIST_FILES = {'train_images': 'train-images-idx3-ubyte', 'train_labels': 'train-labels-idx1-ubyte',
                'test_images': 't10k-images-idx3-ubyte', 'test_labels': 't10k-labels-idx1-ubyte'}
 _FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
@@ -407,25 +469,31 @@ def _image_splits(Xtr, ytr, Xte, yte, pool, class_names, kw) -> DataSplits:
 # %% ../nbs/00_data.ipynb #a8378897
 def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None, pool: int | None = None,
                  seed: int = 0, val_frac: float = 0.15, test_frac: float = 0.2, standardize: bool | str = True,
-                 max_train: int | None = None, target: str | int | None = None) -> DataSplits:
+                 max_train: int | None = None, target: str | int | None = None, **options) -> DataSplits:
     """Load a dataset by name as stratified, seeded, standardised `DataSplits`.
 
     `name`: 'digits' (default), 'breast_cancer' (both ship with scikit-learn), 'mnist', 'fashion_mnist'
     (read from the four IDX files in `data_dir`, raw or .gz; the official test set stays the test set and
-    `val_frac` is then a fraction of the official training set). `pool`: side of the average-pooled image
-    (images only; e.g. `pool=7` turns 28x28 into 7x7). Image pixels are scaled to [0, 1] before
-    standardisation. `standardize`: True (global for images, per feature for tabular), 'global',
+    `val_frac` is then a fraction of the official training set), 'xor' (generated: `make_xor`, whose
+    `options` n, dims, cells, classes, noise are passed as keywords; `seed` seeds the data too). `pool`: side of
+    the average-pooled image (images only; e.g. `pool=7` turns 28x28 into 7x7). Image pixels are scaled to [0, 1]
+    before standardisation. `standardize`: True (global for images, per feature for tabular), 'global',
     'feature' or False. `max_train`: keep a stratified subsample of this many training examples.
     `name` may also be the path of your own data (a CSV or NPZ file, or a folder of IDX files): see
     `load_file`, which then gets `target`, `pool` and the split arguments. Options may also ride in the
-    name: `'mnist?data_dir=/data/mnist&pool=7'`, `'my.csv?target=kind'` (see `split_dataset_spec`)."""
+    name: `'mnist?data_dir=/data/mnist&pool=7'`, `'my.csv?target=kind'`, `'xor?cells=6&classes=3'`
+    (see `split_dataset_spec`)."""
     base, opts = split_dataset_spec(name)
     if opts:
-        given = dict(data_dir=data_dir, pool=pool, target=target, standardize=standardize)
-        twice = [k for k in opts if given[k] != (True if k == 'standardize' else None)]
+        given = dict(data_dir=data_dir, pool=pool, target=target, standardize=standardize, **options)
+        twice = [k for k in opts if k in given and given[k] != (True if k == 'standardize' else None)]
         if twice: raise ValueError(f"{twice} given both in the dataset string {name!r} and as arguments; give each once")
         return load_dataset(base, **{**given, **opts}, seed=seed, val_frac=val_frac, test_frac=test_frac, max_train=max_train)
     key = str(name).lower().replace('-', '_')
+    options = {k: v for k, v in options.items() if v is not None}
+    if options and key != 'xor':
+        raise TypeError(f"load_dataset got unexpected option(s) {sorted(options)}: {', '.join(XOR_OPTIONS)} are options "
+                        f"of the generated 'xor' dataset only")
     if key not in DATASETS:
         p = Path(os.fspath(name)).expanduser() if isinstance(name, (str, os.PathLike)) else None
         if p is not None and (isinstance(name, os.PathLike) or p.exists()):
@@ -436,8 +504,16 @@ def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None
                          f"NPZ file or of a folder of IDX files (there is no file or folder {p})")
     if target is not None: raise ValueError(f"target= names the label column of a CSV file; {key} has its labels")
     kw = dict(seed=seed, val_frac=val_frac, standardize=standardize, max_train=max_train, name=key)
+    if key in ('breast_cancer', 'xor') and pool is not None:
+        raise ValueError(f"pool applies to image datasets only; {key} is tabular")
+    if key == 'xor':
+        unknown = sorted(set(options) - set(XOR_OPTIONS))
+        if unknown: raise TypeError(f"xor: unknown option(s) {unknown}; its options are {', '.join(XOR_OPTIONS)}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)): raise TypeError(f"seed must be an int, got {seed!r}")
+        X, y = make_xor(**options, seed=seed)
+        k = options.get('classes', 4)
+        return make_splits(X, y, n_classes=k, class_names=tuple(str(c) for c in range(k)), test_frac=test_frac, **kw)
     if key == 'breast_cancer':
-        if pool is not None: raise ValueError("pool applies to image datasets only; breast_cancer is tabular")
         from sklearn.datasets import load_breast_cancer
         b = load_breast_cancer()
         return make_splits(b.data, b.target, n_classes=2, class_names=tuple(b.target_names), test_frac=test_frac, **kw)
@@ -452,6 +528,32 @@ def load_dataset(name: str = 'digits', data_dir: str | os.PathLike | None = None
     Xtr, ytr, Xte, yte = _load_mnist_like(key, data_dir)
     names = _FASHION_CLASSES if key == 'fashion_mnist' else tuple(str(c) for c in range(10))
     return _image_splits(Xtr, ytr, Xte, yte, pool, names, dict(kw, n_classes=10))
+
+# %% ../nbs/00_data.ipynb #4816b220
+def make_xor(n: int = 2000, dims: int = 2, cells: int = 4, classes: int = 4, noise: float = 0.0,
+             seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The extended XOR (checkerboard) task: `n` points uniform in [-1, 1]^`dims`, each axis cut into `cells` equal
+    cells, label = (sum of the point's cell indices) mod `classes`; a fraction `noise` of the labels is then
+    replaced by another class drawn at random. Returns `(X (n, dims) float64, y (n,) int64)`; the same seed gives
+    the same data. `dims=2, cells=2, classes=2` is the plain XOR."""
+    def _int(v, nm, lo):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+            raise ValueError(f"xor: {nm} must be an int >= {lo}, got {v!r}")
+        return int(v)
+    n, dims, cells, classes = _int(n, 'n', 2), _int(dims, 'dims', 1), _int(cells, 'cells', 2), _int(classes, 'classes', 2)
+    if classes > cells * dims - dims + 1:
+        raise ValueError(f"xor: classes={classes} but the sum of {dims} cell indices in 0..{cells - 1} takes only "
+                         f"{cells * dims - dims + 1} values, so some classes would be empty; use classes <= {cells * dims - dims + 1} "
+                         "or more cells/dims")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)) or not 0 <= noise < 1:
+        raise ValueError(f"xor: noise is the fraction of labels flipped, a number in [0, 1); got {noise!r}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x0A0A]))
+    X = rng.uniform(-1, 1, size=(n, dims))
+    idx = np.minimum(((X + 1) / 2 * cells).astype(np.int64), cells - 1)
+    y = idx.sum(1) % classes
+    flip = rng.random(n) < noise
+    y[flip] = (y[flip] + rng.integers(1, classes, int(flip.sum()))) % classes    # another class, uniformly
+    return X, y.astype(np.int64)
 
 # %% ../nbs/00_data.ipynb #ab67ffbd
 _LABEL_COLUMNS = ('label', 'labels', 'target', 'y', 'class')
@@ -472,17 +574,40 @@ def _encode_labels(y: np.ndarray, what: str) -> tuple[np.ndarray, tuple]:
     return codes.astype(np.int64).reshape(-1), tuple(str(v) for v in values)
 
 # %% ../nbs/00_data.ipynb #2f7af3f6
-def _read_csv(path: Path, target) -> tuple[np.ndarray, np.ndarray, tuple]:
-    "Features, label codes and class names of a CSV file (see the table above)."
-    try: df = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a readable CSV file ({type(e).__name__}: {e})") from None
+def _csv_frame(path: Path) -> pd.DataFrame:
+    """The table of a CSV file (gzip-compressed when it is gzip data): a header row when the first row is not all
+    numbers or is pandas' default header `0,1,2,...`; `,` as separator, else the one the file uses (`;`, tab, `|`)."""
+    import io
+    raw = _read_maybe_gzip(path)
+    def read(**kw):
+        try: return pd.read_csv(io.BytesIO(raw), **kw)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as e:
+            raise ValueError(f"{path}: not a readable CSV file ({type(e).__name__}: {e})") from None
+    df = read()
+    if df.shape[1] == 1:                                  # one column: another separator? (pandas sniffs it)
+        sniffed = read(sep=None, engine='python')
+        if sniffed.shape[1] > 1: df, kw = sniffed, dict(sep=None, engine='python')
+        else: kw = {}
+    else: kw = {}
     def _num(c):
         try: float(c); return True
         except ValueError: return False
-    if all(_num(c) for c in df.columns): df = pd.read_csv(path, header=None)   # no header row
+    pandas_header = [str(c) for c in df.columns] == [str(i) for i in range(df.shape[1])]   # to_csv(index=False) of unnamed columns
+    if all(_num(c) for c in df.columns) and not pandas_header: df = read(header=None, **kw)   # no header row
+    first = str(df.columns[0])
+    if first.startswith('Unnamed: 0') and df.shape[1] > 2:
+        col = df[df.columns[0]]
+        if pd.api.types.is_integer_dtype(col) and col.is_unique:   # a pandas index written by to_csv(): not a feature
+            df = df.drop(columns=df.columns[0])
+    return df
+
+
+def _read_csv(path: Path, target) -> tuple[np.ndarray, np.ndarray, tuple]:
+    "Features, label codes and class names of a CSV file (see the table above)."
+    df = _csv_frame(path)
     if df.shape[1] < 2 or len(df) == 0:
-        raise ValueError(f"{path}: need a label column and at least one feature column and row; got shape {df.shape}")
+        raise ValueError(f"{path}: need a label column and at least one feature column and row; got {len(df)} rows and "
+                         f"{df.shape[1]} column(s) (the separator is ',', or ';', tab or '|' when the file uses that)")
     if target is None:
         hits = [c for c in df.columns if str(c).strip().lower() in _LABEL_COLUMNS]
         if len(hits) > 1:
@@ -510,6 +635,16 @@ def _read_csv(path: Path, target) -> tuple[np.ndarray, np.ndarray, tuple]:
 _X_KEYS, _Y_KEYS = ('x', 'data', 'features', 'images'), ('y', 'labels', 'label', 'target')
 
 
+def _npz_array(z, path: Path, key: str) -> np.ndarray:
+    "Array `key` of the open NPZ `z`; an object array (pickled Python objects) is refused with the fix."
+    try: return z[key]
+    except ValueError as e:
+        if 'allow_pickle' not in str(e): raise
+        raise ValueError(f"{path}: array {key!r} holds Python objects (dtype object: rows of different lengths, or mixed "
+                         "types), which are not loaded because unpickling can run code; save numbers instead, e.g. "
+                         f"np.savez(path, {key}=np.asarray(values, dtype=np.float32)) (labels: an int or str array)") from None
+
+
 def _read_npz(path: Path) -> dict:
     "Arrays X, y (and X_test, y_test when the file has its own test set) of an NPZ file."
     try: z = np.load(path, allow_pickle=False)
@@ -525,11 +660,24 @@ def _read_npz(path: Path) -> dict:
         X, y = _one(_X_KEYS, 'features'), _one(_Y_KEYS, 'labels')
         if all(split) and (X or y):
             raise ValueError(f"{path}: holds both {X or y!r} and x_train/y_train/x_test/y_test; keep one layout")
-        if all(split): return dict(zip(('X', 'y', 'X_test', 'y_test'), (z[k] for k in split)))
+        if all(split): return dict(zip(('X', 'y', 'X_test', 'y_test'), (_npz_array(z, path, k) for k in split)))
         if X is None or y is None:
             raise ValueError(f"{path}: expected arrays X and y (or x_train, y_train, x_test, y_test); the file has "
                              f"{sorted(z.files)}. Save with np.savez(path, X=features, y=labels)")
-        return dict(X=z[X], y=z[y])
+        return dict(X=_npz_array(z, path, X), y=_npz_array(z, path, y))
+
+
+def _label_vector(y: np.ndarray, n: int, path: Path, what: str) -> np.ndarray:
+    "Labels as a 1-D array of `n`: one-hot rows `(n, K)` become class indices; other shapes are refused with the fix."
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[0] == n and y.shape[1] > 1 and np.isin(y, (0, 1)).all() and (y.sum(1) == 1).all():
+        return y.argmax(1)                                           # one-hot: class j is column j
+    if y.ndim == 2 and y.shape[0] == n and y.shape[1] == 1: return y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{path}: {what} must be one class per example, shape ({n},); got shape {y.shape}"
+                         + (" (one-hot rows must hold a single 1)" if y.ndim == 2 and y.shape[0] == n else '')
+                         + ". Give class indices, e.g. y.argmax(1) for one-hot labels")
+    return y
 
 # %% ../nbs/00_data.ipynb #43fb9cd8
 def load_file(path: str | os.PathLike, target: str | int | None = None, *, pool: int | None = None,
@@ -557,7 +705,9 @@ def load_file(path: str | os.PathLike, target: str | int | None = None, *, pool:
                          "and y) or a folder of the four MNIST IDX files")
     a = _read_npz(p)
     X, Xte = a['X'], a.get('X_test')
-    y = np.concatenate([np.ravel(a['y']), np.ravel(a['y_test'])]) if Xte is not None else np.ravel(a['y'])
+    ytr = _label_vector(a['y'], len(X), p, 'y_train' if Xte is not None else 'y')
+    yte = _label_vector(a['y_test'], len(Xte), p, 'y_test') if Xte is not None else None
+    y = np.concatenate([ytr, yte]) if Xte is not None else ytr
     if len(y) != len(X) + (0 if Xte is None else len(Xte)):
         raise ValueError(f"{p}: {len(X) + (0 if Xte is None else len(Xte))} examples but {len(y)} labels")
     codes, classes = _encode_labels(y, f'{p} (labels)')

@@ -5,12 +5,25 @@
 # %% ../nbs/15_hardware.ipynb #1f8de1f1
 from __future__ import annotations
 import dataclasses, math
+from numbers import Real
 from dataclasses import dataclass
 import numpy as np, pandas as pd, torch
 
 # %% auto #0
 __all__ = ['HERON_R2', 'EAGLE_R3', 'IBM_DEVICES', 'ESTIMATOR_SPECS', 'DeviceTiming', 'timing_from_backend', 'circuit_profile',
            'closed_form_evals', 'step_circuits', 'step_time', 'epoch_cost']
+
+# %% ../nbs/15_hardware.ipynb #314c42f0
+def _is_number(v) -> bool:
+    "A real number that is not a bool (`True` would silently count as 1)."
+    return isinstance(v, Real) and not isinstance(v, bool)
+
+
+def _count(name: str, v, lo: int = 0) -> int:
+    "`v` as an int >= `lo`, or a ValueError naming the argument."
+    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v) or int(v) != v or v < lo:
+        raise ValueError(f'{name} must be an integer >= {lo}, got {v!r}')
+    return int(v)
 
 # %% ../nbs/15_hardware.ipynb #304bd268
 @dataclass(frozen=True)
@@ -30,9 +43,10 @@ class DeviceTiming:
     def __post_init__(self):
         for f in ('rep_delay_s', 'measure_s', 'circuit_overhead_s', 'job_overhead_s'):
             v = getattr(self, f)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f'DeviceTiming.{f} must be a finite number >= 0 (seconds), got {v!r}')
-        if not (isinstance(self.clops, (int, float)) and math.isfinite(self.clops) and self.clops > 0):
+            if not (_is_number(v) and math.isfinite(v) and v >= 0):
+                raise ValueError(f'DeviceTiming.{f} must be a finite number >= 0 (seconds), got {v!r}'
+                                 + (' (a bool is not a duration)' if isinstance(v, bool) else ''))
+        if not (_is_number(self.clops) and math.isfinite(self.clops) and self.clops > 0):
             raise ValueError(f'DeviceTiming.clops must be a positive number (layer-shots per second), got {self.clops!r}')
 
     def replace(self, **changes) -> 'DeviceTiming':
@@ -82,7 +96,10 @@ ESTIMATOR_SPECS = {   # label -> (native gradient, options, k directions)
 def closed_form_evals(label: str, batch: int, n_inputs: int, n_weights: int, input_slots: int, weight_slots: int,
                       k: int | None = None) -> int:
     "Circuits of one training step (forward + backward) of estimator `label` (see the table above)."
-    B = int(batch)
+    B = _count('batch', batch, 1)
+    n_inputs, n_weights = _count('n_inputs', n_inputs), _count('n_weights', n_weights)
+    input_slots, weight_slots = _count('input_slots', input_slots), _count('weight_slots', weight_slots)
+    if k is not None: k = _count('k', k, 1)
     backward = {'param_shift': 2 * (input_slots + weight_slots) * B, 'lin_comb': (input_slots + weight_slots) * B,
                 'finite_diff': 2 * (n_inputs + n_weights) * B}
     if label in backward: return B + backward[label]
@@ -111,8 +128,18 @@ def step_circuits(label: str, X: torch.Tensor, y: torch.Tensor, n_classes: int, 
 def step_time(circuits: int, shots: int, device: DeviceTiming, profile: dict, model: str = 'shot_loop') -> float:
     """Device seconds of one training step: `circuits` circuit bindings of `shots` shots each, on `device`, the circuit
     described by `profile` (`circuit_profile`: `duration_s`, `layers`); `model` 'shot_loop' or 'clops' (see above)."""
-    if isinstance(shots, bool) or int(shots) != shots or shots < 1: raise ValueError(f'shots must be a positive integer, got {shots!r}')
-    if int(circuits) != circuits or circuits < 0: raise ValueError(f'circuits must be an integer >= 0, got {circuits!r}')
+    shots, circuits = _count('shots', shots, 1), _count('circuits', circuits)
+    if not isinstance(device, DeviceTiming):
+        raise TypeError(f'device must be a DeviceTiming (e.g. HERON_R2 or timing_from_backend(...)), got {type(device).__name__}')
+    need = {'shot_loop': 'duration_s', 'clops': 'layers'}
+    if model not in need: raise ValueError(f"model must be 'shot_loop' or 'clops', got {model!r}")
+    if not isinstance(profile, dict) or need[model] not in profile:
+        got = sorted(profile) if isinstance(profile, dict) else type(profile).__name__
+        raise ValueError(f"the {model!r} model needs profile[{need[model]!r}] ({'the circuit duration in seconds' if model == 'shot_loop' else 'the two-qubit depth'}); "
+                         f"profile has {got}. Pass the dict circuit_profile(circuit, backend) returns (duration_s, layers, ...)")
+    if 'duration_s' in profile and not (_is_number(profile['duration_s']) and math.isfinite(profile['duration_s']) and profile['duration_s'] >= 0):
+        raise ValueError(f"profile['duration_s'] must be a finite number of seconds >= 0, got {profile['duration_s']!r}")
+    if 'layers' in profile: _count("profile['layers']", profile['layers'], 1)
     if model == 'shot_loop':
         shot = profile['duration_s'] + device.measure_s + device.rep_delay_s
         return device.job_overhead_s + circuits * (device.circuit_overhead_s + shots * shot)

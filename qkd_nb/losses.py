@@ -13,7 +13,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ALIGN_KINDS', 'ce_loss', 'kd_loss', 'linear_cka', 'pairwise_distances', 'rkd_distance_loss', 'FeatureAlign',
+__all__ = ['T_MAX', 'ALIGN_KINDS', 'ce_loss', 'kd_loss', 'linear_cka', 'pairwise_distances', 'rkd_distance_loss', 'FeatureAlign',
            'NonFiniteInputError', 'DistillLoss']
 
 # %% ../nbs/06_losses.ipynb #8c06016b
@@ -24,9 +24,16 @@ def _check_logits(name: str, x) -> None:
         raise ValueError(f'{name} must have shape (batch, n_classes), got {tuple(x.shape)}')
 
 # %% ../nbs/06_losses.ipynb #0f88935d
+T_MAX = 1000.0
+"The largest temperature accepted: the KD term is scaled by T**2, and beyond T ~ 100 every softened distribution is uniform to float precision."
+
+
 def _check_T(T) -> float:
     if isinstance(T, bool) or not isinstance(T, Real) or not math.isfinite(T) or T <= 0:
         raise ValueError(f'temperature T must be a finite number > 0, got {T!r}')
+    if T > T_MAX:
+        raise ValueError(f'temperature T={T!r} is above {T_MAX:g}: at such a T every softened distribution is uniform '
+                         f'and the KD term (scaled by T**2) overflows; typical temperatures are 1-20')
     return float(T)
 
 # %% ../nbs/06_losses.ipynb #a1f04eb9
@@ -118,9 +125,10 @@ class FeatureAlign(nn.Module):
     'cosine' (mean of 1 - cosine similarity after the same projection), 'cka' (1 - linear CKA; no
     projection, CKA compares the batches across dimensions) or 'rkd' (RKD distance loss; no
     projection). For 'mse'/'cosine' `self.proj` is a learned `nn.Linear(student_dim, teacher_dim)`;
-    for 'cka'/'rkd' it is `None` and the module has no parameters. A training-only module: it is
-    not part of the deployed student. `forward(s_feat, t_feat)` returns a scalar; the teacher side is
-    detached. 'cka'/'rkd' return 0 on a batch of a single sample."""
+    for 'cka'/'rkd' it is `None`. A training-only module: it is not part of the deployed student.
+    `forward(s_feat, t_feat)` returns a scalar; the teacher side is detached. 'cka'/'rkd' return 0 on a
+    batch of a single sample. After `standardize_teacher(t_train)` the teacher features are
+    standardised per unit (buffers `t_mean`, `t_std`) before they are compared."""
 
     def __init__(self, student_dim: int, teacher_dim: int, kind: str = 'mse'):
         super().__init__()
@@ -131,9 +139,31 @@ class FeatureAlign(nn.Module):
             raise ValueError(f'unknown alignment kind {kind!r}; choose one of {ALIGN_KINDS}')
         self.student_dim, self.teacher_dim, self.kind = student_dim, teacher_dim, kind
         self.proj = nn.Linear(student_dim, teacher_dim) if kind in ('mse', 'cosine') else None
+        self.register_buffer('t_mean', None); self.register_buffer('t_std', None)
 
     def extra_repr(self) -> str:
-        return f'student_dim={self.student_dim}, teacher_dim={self.teacher_dim}, kind={self.kind!r}'
+        return (f'student_dim={self.student_dim}, teacher_dim={self.teacher_dim}, kind={self.kind!r}'
+                + (', standardized' if self.t_mean is not None else ''))
+
+    @torch.no_grad()
+    def standardize_teacher(self, t_feats: torch.Tensor, min_std: float = 1e-6) -> 'FeatureAlign':
+        """Standardise teacher features from now on with the per-unit mean and std of `t_feats` (N, teacher_dim),
+        the teacher's features on the training set; units whose std is below `min_std` get std 1. Returns self."""
+        _check_features('teacher features', t_feats)
+        if t_feats.shape[1] != self.teacher_dim or t_feats.shape[0] < 2:
+            raise ValueError(f'standardize_teacher needs at least 2 rows of teacher features (N, {self.teacher_dim}), '
+                             f'got {tuple(t_feats.shape)}')
+        t = t_feats.detach().double()
+        if not torch.isfinite(t).all(): raise ValueError('standardize_teacher: the teacher features hold NaN or inf')
+        std = t.std(0)
+        self.t_mean = t.mean(0).float()
+        self.t_std = torch.where(std < min_std, torch.ones_like(std), std).float()
+        return self
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for k in ('t_mean', 't_std'):      # a standardised module's statistics load into a fresh one
+            if prefix + k in state_dict and getattr(self, k) is None: setattr(self, k, torch.empty_like(state_dict[prefix + k]))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, s_feat: torch.Tensor, t_feat: torch.Tensor) -> torch.Tensor:
         _check_features('student features', s_feat); _check_features('teacher features', t_feat)
@@ -142,11 +172,13 @@ class FeatureAlign(nn.Module):
                              f'(B, {self.teacher_dim}), got {tuple(s_feat.shape)} and {tuple(t_feat.shape)}')
         if s_feat.shape[0] != t_feat.shape[0]:
             raise ValueError(f'student and teacher features have different batch sizes: {s_feat.shape[0]} vs {t_feat.shape[0]}')
-        t_feat = t_feat.detach()
+        t_feat = t_feat.detach().to(s_feat.dtype)
+        if self.t_mean is not None:
+            t_feat = (t_feat - self.t_mean.to(t_feat)) / self.t_std.to(t_feat)
         if self.kind == 'mse':
-            return F.mse_loss(self.proj(s_feat), t_feat.to(s_feat.dtype))
+            return F.mse_loss(self.proj(s_feat), t_feat)
         if self.kind == 'cosine':
-            return (1 - F.cosine_similarity(self.proj(s_feat), t_feat.to(s_feat.dtype), dim=1, eps=1e-8)).mean()
+            return (1 - F.cosine_similarity(self.proj(s_feat), t_feat, dim=1, eps=1e-8)).mean()
         if s_feat.shape[0] < 2:
             return s_feat.sum() * 0.0
         if self.kind == 'cka':

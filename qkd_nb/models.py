@@ -229,12 +229,29 @@ def _logit_jacobian_chunks(model: nn.Module, x: torch.Tensor, params: list, chun
         yield torch.cat([(g if g is not None else torch.zeros(len(rows), *p.shape, dtype=p.dtype, device=p.device))
                          .reshape(len(rows), -1) for g, p in zip(gs, params)], 1)
 
+# %% ../nbs/01_models.ipynb #81811105
+def _logit_projection_sq(model: nn.Module, x: torch.Tensor, params: list, k: int = 8, seed: int = 0) -> torch.Tensor:
+    """An unbiased estimate of the squared column norms of the logit Jacobian (one per scalar parameter) from `k`
+    random Gaussian projections of the logits: E[(J^T v)^2] = sum_i J_i^2 for v ~ N(0, I). A zero column gives
+    exactly 0, a nonzero one a positive value almost surely; `k` backward passes instead of one per logit."""
+    logits = model(x)[0]
+    g = torch.Generator().manual_seed(int(seed))
+    sq = None
+    for i in range(k):
+        v = torch.randn(logits.shape, generator=g, dtype=torch.float64).to(logits)
+        gs = torch.autograd.grad(logits, params, grad_outputs=v, retain_graph=i < k - 1, allow_unused=True)
+        flat = torch.cat([(gg if gg is not None else torch.zeros_like(p)).reshape(-1) for gg, p in zip(gs, params)])
+        sq = flat ** 2 if sq is None else sq + flat ** 2
+    return sq / k
+
 # %% ../nbs/01_models.ipynb #9e36faa8
 def effective_params(model: nn.Module, x: torch.Tensor | None = None, n_inputs: int = 64, seed: int = 0,
-                     rtol: float = 1e-5, max_rank_params: int = 4096) -> dict:
+                     rtol: float = 1e-5, max_rank_params: int = 4096, rank: bool = True) -> dict:
     """Trainable parameters of `model` on which its logits depend, from the Jacobian at inputs `x`
     (default: `n_inputs` standard-normal rows, seeded). Keys: trainable, effective, dead (names like
-    'quantum.weight[20]'), jacobian_rank (None above `max_rank_params` parameters), n_rows."""
+    'quantum.weight[20]'), jacobian_rank (None above `max_rank_params` parameters or with `rank=False`), n_rows.
+    `rank=False` finds the dead parameters from 8 random projections of the logits (`_logit_projection_sq`):
+    8 backward passes instead of one per logit, the same dead set, no rank (for large circuits)."""
     _check_module(model)
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     if not named: return dict(trainable=0, effective=0, dead=[], jacobian_rank=0, n_rows=0)
@@ -252,9 +269,11 @@ def effective_params(model: nn.Module, x: torch.Tensor | None = None, n_inputs: 
     model.eval()
     try:
         blocks, sq = [], torch.zeros(total, dtype=dtype, device=dev)
-        for J in _logit_jacobian_chunks(model, x, params):
-            sq += (J ** 2).sum(0)
-            if total <= max_rank_params: blocks.append(J)
+        if not rank: sq = _logit_projection_sq(model, x, params, seed=seed).detach()
+        else:
+            for J in _logit_jacobian_chunks(model, x, params):
+                sq += (J ** 2).sum(0)
+                if total <= max_rank_params: blocks.append(J)
     finally: model.train(keep)
     norm = sq.sqrt()
     dead_mask = norm <= rtol * norm.max() if norm.max() > 0 else torch.ones_like(norm, dtype=torch.bool)

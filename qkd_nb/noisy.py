@@ -16,9 +16,9 @@ from .gradients import sample_expvals
 
 # %% auto #0
 __all__ = ['superop_bits', 'apply_superop', 'instruction_error', 'readout_confusion', 'fourier_form', 'compile_noisy',
-           'fuse_blocks', 'embed_superop', 'transpile_for_noise', 'active_qubits', 'restrict_observables',
-           'dress_readout', 'measurement_settings', 'sample_counts', 'joint_shot_expvals', 'NoisyCircuit',
-           'depolarizing_model', 'time_noisy_vs_aer']
+           'fuse_blocks', 'embed_superop', 'resolve_backend', 'resolve_noise_model', 'transpile_for_noise',
+           'active_qubits', 'restrict_observables', 'dress_readout', 'measurement_settings', 'sample_counts',
+           'joint_shot_expvals', 'NoisyCircuit', 'depolarizing_model', 'time_noisy_vs_aer']
 
 # %% ../nbs/04b_noisy.ipynb #c54a84ec
 def superop_bits(qubits: Sequence[int], n: int) -> list[int]:
@@ -212,6 +212,65 @@ def embed_superop(S: torch.Tensor, positions: Sequence[int], k: int) -> torch.Te
     eye = torch.eye(4 ** k, dtype=S.dtype, device=S.device).reshape(1, -1)
     bits = list(positions) + [k + p for p in positions]   # a block's superoperator index: row bits low, column bits high
     return apply_superop(eye, S, bits, 4 * k).reshape(-1, 4 ** k, 4 ** k).transpose(1, 2)
+
+# %% ../nbs/04b_noisy.ipynb #835d82a9
+def _fake_backend_names() -> list[str]:
+    "Class names of qiskit-ibm-runtime's fake V2 backends (`FakeManilaV2`, `FakeSherbrooke`, ...)."
+    import qiskit_ibm_runtime.fake_provider as fp
+    from qiskit.providers import BackendV2
+    return sorted(n for n in dir(fp) if n.startswith('Fake') and isinstance(getattr(fp, n), type)
+                  and issubclass(getattr(fp, n), BackendV2) and n not in ('FakeBackendV2',))
+
+
+def resolve_backend(backend, what: str = 'backend'):
+    """`backend` as a Qiskit `BackendV2`: an instance as is; a fake backend's class (`FakeManilaV2`), class name
+    (`'FakeManilaV2'`) or device name (`'fake_manila'`) as a new instance; None stays None. Anything else: a clear
+    error naming close matches."""
+    from qiskit.providers import BackendV2
+    if backend is None or isinstance(backend, BackendV2): return backend
+    if isinstance(backend, type) and issubclass(backend, BackendV2): return backend()
+    if isinstance(backend, str):
+        import difflib, re
+        import qiskit_ibm_runtime.fake_provider as fp
+        names = _fake_backend_names()
+        key = backend.strip()
+        norm = lambda s: re.sub(r'[^a-z0-9]', '', s.lower())
+        cands = [n for n in names if norm(n) == norm(key)]
+        if not cands:   # a device name such as 'fake_manila': the class FakeManilaV2 (or FakeManila when no V2 exists)
+            stem = norm(key if norm(key).startswith('fake') else 'fake' + key)
+            cands = [n for n in names if norm(n) in (stem + 'v2', stem)]
+        if cands: return getattr(fp, sorted(cands, key=len, reverse=True)[0])()
+        close = difflib.get_close_matches(key, names, n=3, cutoff=0.5)
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ''
+        raise ValueError(f"{what}={backend!r} is not a fake backend of qiskit_ibm_runtime.fake_provider; {hint}"
+                         f"pass a BackendV2 instance (e.g. FakeManilaV2(), or service.backend('ibm_...') for a real device) "
+                         f"or one of the {len(names)} names such as 'FakeManilaV2'")
+    kind = ('a BackendV1 (Qiskit 1 era) object' if hasattr(backend, 'configuration') and hasattr(backend, 'properties')
+            else f'a {type(backend).__name__}')
+    raise TypeError(f"{what} must be a Qiskit BackendV2 such as FakeManilaV2() (or its name 'FakeManilaV2'), got {kind}")
+
+
+def resolve_noise_model(noise_model):
+    """`noise_model` as a `qiskit_aer.noise.NoiseModel`: a NoiseModel as is, the dict of `NoiseModel.to_dict()` read
+    back with `NoiseModel.from_dict`, None as None; a backend, a string or anything else is refused with the fix."""
+    from qiskit_aer.noise import NoiseModel
+    from qiskit.providers import BackendV2
+    if noise_model is None or isinstance(noise_model, NoiseModel): return noise_model
+    if isinstance(noise_model, dict):
+        import warnings
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore', DeprecationWarning)     # from_dict: deprecated by Aer, still the reader of to_dict
+                return NoiseModel.from_dict(noise_model)
+        except Exception as e:
+            raise ValueError(f"noise_model is a dict that NoiseModel.from_dict cannot read ({type(e).__name__}: {e}); pass a "
+                             "qiskit_aer.noise.NoiseModel, or the dict NoiseModel.to_dict() wrote") from None
+    if isinstance(noise_model, BackendV2) or isinstance(noise_model, str):
+        raise TypeError(f"noise_model={noise_model!r} is a device, not a noise model: pass it as backend= (fake_backend= "
+                        "on QuantumLayer), which brings its noise, coupling map and basis gates, or pass "
+                        "noise_model=NoiseModel.from_backend(backend) for its noise alone")
+    raise TypeError(f"noise_model must be a qiskit_aer.noise.NoiseModel (or the dict of NoiseModel.to_dict()), "
+                    f"got {type(noise_model).__name__}")
 
 # %% ../nbs/04b_noisy.ipynb #1d3f7c7a
 _NOT_GATES = {'measure', 'reset', 'delay', 'barrier', 'for_loop', 'if_else', 'switch_case', 'while_loop', 'kraus',
@@ -527,6 +586,7 @@ class NoisyCircuit(_NoisyShots, _NoisyRun, _NoisyChecks, _NoisyTensors, torch.nn
             raise ValueError(f'dtype must be torch.float32 or torch.float64, got {dtype}')
         if not isinstance(circuit, QuantumCircuit):
             raise TypeError(f'expected a qiskit.QuantumCircuit, got {type(circuit).__name__}')
+        backend, noise_model = resolve_backend(backend), resolve_noise_model(noise_model)
         if noise_model is None and backend is not None:
             from qiskit_aer.noise import NoiseModel
             noise_model = NoiseModel.from_backend(backend)

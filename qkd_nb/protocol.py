@@ -5,37 +5,39 @@
 # %% ../nbs/11_protocol.ipynb #03b61bab
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from .analysis import clustered_paired_test, holm, cluster_bootstrap_ci, paired_differences
+from .analysis import split_paired_test, holm, paired_differences
 from .circuits import PQCConfig, build_pqc, encoding_gates, strip_entanglers
 from .data import load_dataset, make_loaders
 from .losses import ALIGN_KINDS, DistillLoss, FeatureAlign
-from .models import ClassicalStudent, effective_params, param_report
+from .models import ClassicalStudent, effective_params, param_report, mlp_param_count
 from .gradients import ESTIMATORS
 from .quantum import HybridStudent, QuantumLayer
 from .simulator import AngleMap
-from .sweep import atomic_write_text, run_task
+from .sweep import atomic_write_text
 from .train import CachedTeacher, evaluate, fit, get_teacher, seed_everything
 
 # %% auto #0
-__all__ = ['VERDICTS', 'FAMILIES', 'CIRCUIT_FAMILIES', 'METHODS', 'ESTIMATOR_DEFAULTS', 'SPEC_GRADIENTS', 'SPEC_DEFAULTS',
-           'TUNE_SPACE', 'to_plain', 'write_json', 'claim_entry', 'verdict_from_parts', 'noninferiority_verdict',
-           'combine_verdicts', 'LogitScale', 'EncoderHeadStudent', 'LinearStudent', 'FourierFeatures', 'classical_twin',
-           'run_spec', 'build_student', 'teacher_for', 'teacher_run', 'stability_measures', 'ideal_twin',
-           'hardware_record', 'train_run', 'tune_params', 'tune_run', 'tuning_table', 'tuned_specs', 'ladder_table',
-           'ladder_comparisons']
+__all__ = ['READOUTS', 'STUDENT_KINDS', 'STUDENTS', 'FAMILIES', 'CIRCUIT_FAMILIES', 'METHODS', 'ALIGN_AT', 'ESTIMATOR_DEFAULTS',
+           'SPEC_GRADIENTS', 'SPEC_DEFAULTS', 'to_plain', 'write_json', 'LogitScale', 'EncoderHeadStudent',
+           'LinearStudent', 'ProjectedLinear', 'FourierFeatures', 'classical_twin', 'readout_observables',
+           'StudentData', 'StudentFamily', 'register_student', 'family_kind', 'hybrid_size', 'run_spec', 'student_data',
+           'build_student', 'teacher_for', 'teacher_run', 'stability_measures', 'ideal_twin', 'hardware_record',
+           'fit_run', 'train_run', 'ladder_table', 'ladder_comparisons']
 
 # %% ../nbs/11_protocol.ipynb #8d4b8bea
 def to_plain(v):
@@ -53,45 +55,6 @@ def to_plain(v):
 def write_json(obj, path) -> Path:
     "Write `obj` as strict, indented JSON to `path` atomically (temporary file in the same folder, then os.replace)."
     return atomic_write_text(path, json.dumps(to_plain(obj), indent=2, allow_nan=False) + '\n')
-
-# %% ../nbs/11_protocol.ipynb #4175da94
-VERDICTS = ('supported', 'not supported', 'mixed')
-"The verdicts a claim can get."
-
-
-def claim_entry(claim: str, statement: str, evidence: str, verdict: str, source: str, metrics: dict | None = None) -> dict:
-    "One validated entry of a `claims_<stem>.json` file."
-    if verdict not in VERDICTS: raise ValueError(f'verdict must be one of {VERDICTS}, got {verdict!r}')
-    if not (isinstance(claim, str) and claim[:1] == 'C' and claim[1:].isdigit()):
-        raise ValueError(f"claim must be a label like 'C3', got {claim!r}")
-    for k, v in (('statement', statement), ('evidence', evidence), ('source', source)):
-        if not isinstance(v, str) or not v.strip(): raise ValueError(f'{k} must be a non-empty string, got {v!r}')
-    return dict(claim=claim, statement=statement, evidence=evidence, verdict=verdict, source=source,
-                metrics=to_plain(metrics or {}))
-
-# %% ../nbs/11_protocol.ipynb #d3bf4354
-def verdict_from_parts(parts: Sequence[bool]) -> str:
-    "'supported' if every part holds, 'not supported' if none does, 'mixed' otherwise."
-    parts = [bool(p) for p in parts]
-    if not parts: raise ValueError('verdict_from_parts needs at least one part')
-    return 'supported' if all(parts) else 'not supported' if not any(parts) else 'mixed'
-
-# %% ../nbs/11_protocol.ipynb #f2c39173
-def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
-    """Non-inferiority of a difference (new - reference) with `margin` > 0: 'supported' if the CI lies above
-    -margin, 'not supported' if it lies below -margin, 'mixed' otherwise (or when the CI is undefined)."""
-    if not margin > 0: raise ValueError(f'margin must be > 0, got {margin!r}')
-    if ci_low is not None and np.isfinite(ci_low) and ci_low > -margin: return 'supported'
-    if ci_high is not None and np.isfinite(ci_high) and ci_high < -margin: return 'not supported'
-    return 'mixed'
-
-# %% ../nbs/11_protocol.ipynb #0256afaa
-def combine_verdicts(verdicts: Iterable[str]) -> str:
-    "One verdict from several sources: theirs when they agree, 'mixed' when they differ, 'not tested' when none."
-    v = set(verdicts)
-    bad = v - set(VERDICTS)
-    if bad: raise ValueError(f'unknown verdicts {sorted(bad)}; expected {VERDICTS}')
-    return 'not tested' if not v else v.pop() if len(v) == 1 else 'mixed'
 
 # %% ../nbs/11_protocol.ipynb #ddd84af0
 class LogitScale(nn.Module):
@@ -140,6 +103,50 @@ class LinearStudent(nn.Module):
         logits = self.head(x)
         return logits, logits
 
+# %% ../nbs/11_protocol.ipynb #ea19f031
+class ProjectedLinear(nn.Module):
+    """A logistic regression `head = Linear(d -> n_classes)` on a fixed projection of the inputs: average pooling of
+    images of `image_shape` in `pool` x `pool` blocks, or `x -> (x - mean) @ components.T` (`components` (d, n_features),
+    frozen parameters: deployed, not trainable). Its features are its logits."""
+    def __init__(self, n_features: int, n_classes: int, *, pool: int | None = None, image_shape: tuple | None = None,
+                 mean: torch.Tensor | None = None, components: torch.Tensor | None = None, seed: int = 0):
+        super().__init__()
+        if (pool is None) == (components is None): raise ValueError('give either pool (with image_shape) or mean and components')
+        if pool is not None:
+            shape = tuple(image_shape) if image_shape is not None else ()
+            shape = (1, *shape) if len(shape) == 2 else shape                      # (channels, height, width)
+            if len(shape) != 3 or math.prod(shape) != n_features:
+                raise ValueError(f'pooling needs the image shape (H, W) or (C, H, W) of the {n_features} inputs, got '
+                                 f"image_shape={image_shape!r}; use 'logreg_pca' for data that are not images")
+            if isinstance(pool, bool) or not isinstance(pool, int) or pool < 2 or shape[1] % pool or shape[2] % pool:
+                raise ValueError(f'pool must be an int >= 2 dividing the image shape {shape[1:]}, got {pool!r}')
+            d = shape[0] * (shape[1] // pool) * (shape[2] // pool)
+            image_shape = shape
+            self.mean = self.components = None
+        else:
+            components = torch.as_tensor(components, dtype=torch.float32)
+            if components.ndim != 2 or components.shape[1] != n_features:
+                raise ValueError(f'components must be (d, {n_features}), got {tuple(components.shape)}')
+            d = components.shape[0]
+            self.mean = nn.Parameter(torch.as_tensor(mean, dtype=torch.float32).reshape(n_features).clone(), requires_grad=False)
+            self.components = nn.Parameter(components.clone(), requires_grad=False)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.head = nn.Linear(d, n_classes)
+        self.pool, self.image_shape = pool, tuple(image_shape) if image_shape is not None else None
+        self.n_features, self.n_classes, self.feature_dim, self.seed = n_features, n_classes, n_classes, seed
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        "The fixed projection of `x` (B, n_features) -> (B, d)."
+        if self.pool is not None:
+            img = x.reshape(len(x), *self.image_shape)
+            return nn.functional.avg_pool2d(img, self.pool).reshape(len(x), -1)
+        return (x - self.mean) @ self.components.T
+
+    def forward(self, x):
+        logits = self.head(self.project(x))
+        return logits, logits
+
 # %% ../nbs/11_protocol.ipynb #21482c83
 class FourierFeatures(nn.Module):
     """Classical surrogate of a PQC: `n_frequencies` vectors omega in {-1, 0, 1}^G drawn from the spectrum of the
@@ -180,25 +187,7 @@ class FourierFeatures(nn.Module):
         phi = self.angles(z) @ self.omega.T
         return torch.cat([torch.cos(phi), torch.sin(phi)], 1) @ self.coef.T
 
-# %% ../nbs/11_protocol.ipynb #c9a70860
-FAMILIES = {
-    'hybrid': 'encoder -> PQC (trainable) -> head',
-    'frozen_circuit': 'encoder -> PQC frozen at its random initial angles -> head',
-    'no_entanglement': 'encoder -> the PQC without two-qubit gates -> head',
-    'fourier_surrogate': "encoder -> trainable Fourier features with the circuit's spectrum -> head",
-    'no_circuit': 'encoder -> pi*sigmoid -> head (the circuit removed)',
-    'classical_relu': 'MLP twin of the hybrid\'s size, ReLU',
-    'classical_silu': 'MLP twin of the hybrid\'s size, SiLU',
-    'classical_tanh': 'MLP twin of the hybrid\'s size, tanh',
-    'linear': 'linear model on the raw inputs',
-}
-"The student families of the ladder, with what sits between encoder and head."
-CIRCUIT_FAMILIES = ('hybrid', 'frozen_circuit', 'no_entanglement')
-"Families whose features are Pauli expectation values (bounded in [-1, 1])."
-METHODS = ('CE', 'KD', 'KD+align')
-"Training methods: cross entropy on labels, knowledge distillation, distillation + feature alignment."
-
-
+# %% ../nbs/11_protocol.ipynb #941cb804
 def classical_twin(target: int, n_features: int, n_classes: int, feature_dim: int, activation: str = 'relu',
                    seed: int = 0, tol: float = 0.05) -> ClassicalStudent:
     """The `ClassicalStudent` `n_features -> w -> fd -> n_classes` with `target` parameters (within `tol`), with
@@ -211,10 +200,169 @@ def classical_twin(target: int, n_features: int, n_classes: int, feature_dim: in
             torch.manual_seed(seed)
             return ClassicalStudent(n_features, n_classes, hidden=m.hidden, feature_dim=fd, activation=activation)
     raise ValueError(f'no ClassicalStudent on {n_features} features and {n_classes} classes has {target} parameters '
-                     f'within {tol:.0%}; change the budget (n_qubits, ansatz_reps) or use another family')
+                     f'within {tol:.0%}; change the budget (n_qubits, readout, ansatz_reps, target_params) or use another family')
+
+# %% ../nbs/11_protocol.ipynb #c9a70860
+READOUTS = ('z', 'zz', 'all')
+"What a circuit family reads out: one Z per qubit, also every pair of Zs, or every product of Zs."
+
+
+def readout_observables(n_qubits: int, readout: str = 'z') -> list[str]:
+    """The Pauli strings (Qiskit order: qubit 0 last) read out of an `n_qubits` circuit: `'z'` one $Z_i$ per qubit,
+    `'zz'` also every $Z_i Z_j$ ($i < j$), `'all'` every product of $Z$s ($2^n - 1$ of them, n <= 8)."""
+    if isinstance(n_qubits, bool) or not isinstance(n_qubits, (int, np.integer)) or n_qubits < 1:
+        raise ValueError(f'n_qubits must be an int >= 1, got {n_qubits!r}')
+    if readout not in READOUTS: raise ValueError(f'readout must be one of {READOUTS}, got {readout!r}')
+    n = int(n_qubits)
+    if readout == 'all' and n > 8:
+        raise ValueError(f"readout='all' reads 2^n - 1 = {2 ** n - 1} observables at {n} qubits: use 'zz' or 'z' above 8 qubits")
+    orders = {'z': [1], 'zz': [1, 2], 'all': range(1, n + 1)}[readout]
+    sets = [c for k in orders for c in itertools.combinations(range(n), k)]
+    return [''.join('Z' if n - 1 - pos in c else 'I' for pos in range(n)) for c in sets]
+
+# %% ../nbs/11_protocol.ipynb #45d497e1
+STUDENT_KINDS = {'circuit': 'encoder -> a parameterized circuit -> head', 'encoder': "the hybrid's encoder and head around a classical core",
+                 'twin': "an MLP of the hybrid's deployed size", 'baseline': 'a logistic regression of its own size'}
+"The kinds of student family: which spec fields apply to a family follows from its kind."
+
+
+@dataclass(frozen=True)
+class StudentData:
+    "What a builder may need to know about the data: counts, the image shape (or None) and the training rows (or None)."
+    n_features: int
+    n_classes: int
+    image_shape: tuple | None = None
+    X_train: torch.Tensor | None = None
+
+
+@dataclass(frozen=True)
+class StudentFamily:
+    "A registered student family: `build(spec, seed, data: StudentData) -> nn.Module` (forward -> (logits, features))."
+    name: str
+    description: str
+    kind: str
+    build: Callable
+
+
+STUDENTS: dict[str, StudentFamily] = {}
+"The registry of student families, by name (`register_student` adds one)."
+FAMILIES: dict[str, str] = {}
+"Family name -> description (the registry's descriptions, kept in step with `STUDENTS`)."
+
+
+def register_student(name: str, description: str, kind: str):
+    """Decorator: register `build(spec, seed, data) -> nn.Module` as the student family `name` of `kind` (a key of
+    `STUDENT_KINDS`). Registering a name again replaces the family (with a warning)."""
+    if not isinstance(name, str) or not name.isidentifier(): raise ValueError(f'a family name must be an identifier, got {name!r}')
+    if kind not in STUDENT_KINDS: raise ValueError(f'kind must be one of {list(STUDENT_KINDS)}, got {kind!r}')
+    def deco(build):
+        if not callable(build): raise TypeError('register_student decorates a builder function build(spec, seed, data)')
+        if name in STUDENTS: warnings.warn(f'student family {name!r} registered again: the new builder replaces the old one')
+        STUDENTS[name] = StudentFamily(name, description, kind, build)
+        FAMILIES[name] = description
+        return build
+    return deco
+
+
+def family_kind(family: str) -> str:
+    "The kind of a registered family (a clear error for an unknown name)."
+    if family not in STUDENTS: raise ValueError(f'family must be one of {list(STUDENTS)}, got {family!r}')
+    return STUDENTS[family].kind
+
+# %% ../nbs/11_protocol.ipynb #5e3166ac
+def _pqc_config(s: dict) -> PQCConfig:
+    return PQCConfig(n_qubits=s['n_qubits'], fm_reps=s['fm_reps'], ansatz_reps=s['ansatz_reps'],
+                     observables=readout_observables(s['n_qubits'], s['readout']))
+
+
+def hybrid_size(s: dict, n_features: int, n_classes: int) -> int:
+    """Deployed parameters of the hybrid of spec `s` (its `n_qubits`, `readout`, reps, with the logit scale): encoder,
+    circuit angles, head and scale, from the circuit's parameter counts (nothing is compiled)."""
+    pqc = build_pqc(_pqc_config(s))
+    n = pqc.n_inputs
+    return n_features * n + n + pqc.n_weights + (pqc.n_obs + 1) * n_classes + 1
+
+
+def _with_scale(model: nn.Module, s: dict) -> nn.Module:
+    "Append the logit scale of `s['output_scale']` (circuit families) to the model's head."
+    if s.get('output_scale') is not None: model.head = nn.Sequential(model.head, LogitScale(s['output_scale']))
+    return model
+
+
+@register_student('hybrid', 'encoder -> PQC (trainable) -> head', 'circuit')
+def _build_hybrid(s, seed, data):
+    return _with_scale(HybridStudent(data.n_features, data.n_classes, pqc_cfg=_pqc_config(s), seed=seed, **_layer_kwargs(s)), s)
+
+
+@register_student('frozen_circuit', 'encoder -> PQC frozen at its random initial angles -> head', 'circuit')
+def _build_frozen(s, seed, data):
+    m = _build_hybrid(s, seed, data)
+    m.quantum.weight.requires_grad_(False)
+    return m
+
+
+@register_student('no_entanglement', 'encoder -> the PQC without two-qubit gates -> head', 'circuit')
+def _build_no_entanglement(s, seed, data):
+    m = HybridStudent(data.n_features, data.n_classes, pqc_cfg=_pqc_config(s), seed=seed, **_layer_kwargs(s))
+    m.pqc = strip_entanglers(m.pqc)
+    m.quantum = QuantumLayer(*m.pqc.layer_args(), seed=seed, dtype=m.dtype, **_layer_kwargs(s))
+    return _with_scale(m, s)
+
+
+@register_student('fourier_surrogate', "encoder -> trainable Fourier features with the circuit's spectrum -> head", 'encoder')
+def _build_fourier(s, seed, data):
+    pqc = build_pqc(_pqc_config(s))
+    core = FourierFeatures(pqc, s['n_frequencies'], seed=seed)
+    return EncoderHeadStudent(data.n_features, data.n_classes, pqc.n_inputs, core=core, n_out=pqc.n_obs, seed=seed)
+
+
+@register_student('no_circuit', 'encoder -> pi*sigmoid -> head (the circuit removed)', 'encoder')
+def _build_no_circuit(s, seed, data):
+    return EncoderHeadStudent(data.n_features, data.n_classes, s['n_qubits'], seed=seed)
+
+
+def _twin_builder(activation):
+    def build(s, seed, data):
+        target = s['target_params'] or hybrid_size(s, data.n_features, data.n_classes)
+        return classical_twin(target, data.n_features, data.n_classes, len(readout_observables(s['n_qubits'], s['readout'])),
+                              activation, seed)
+    return build
+
+
+for _act in ('relu', 'silu', 'tanh'):
+    register_student(f'classical_{_act}', f"MLP twin of the hybrid's size, {_act}", 'twin')(_twin_builder(_act))
+
+
+@register_student('linear', 'logistic regression on the raw inputs', 'baseline')
+def _build_linear(s, seed, data): return LinearStudent(data.n_features, data.n_classes, seed=seed)
+
+
+@register_student('logreg_pool', 'logistic regression on pool x pool average-pooled images', 'baseline')
+def _build_pool(s, seed, data):
+    return ProjectedLinear(data.n_features, data.n_classes, pool=s['pool'], image_shape=data.image_shape, seed=seed)
+
+
+@register_student('logreg_pca', 'logistic regression on the first n_components principal components', 'baseline')
+def _build_pca(s, seed, data):
+    if data.X_train is None: raise ValueError("'logreg_pca' fits its components on the training rows: pass data with X_train")
+    X = data.X_train.double()
+    k = s['n_components']
+    if k > min(X.shape): raise ValueError(f'n_components={k} exceeds min(n_train, n_features) = {min(X.shape)}')
+    mean = X.mean(0)
+    _, _, V = torch.linalg.svd(X - mean, full_matrices=False)
+    V = V[:k] * torch.where(V[:k].sum(1, keepdim=True) < 0, -1.0, 1.0).double()     # a deterministic sign per component
+    return ProjectedLinear(data.n_features, data.n_classes, mean=mean, components=V, seed=seed)
+
+
+CIRCUIT_FAMILIES = tuple(f for f, fam in STUDENTS.items() if fam.kind == 'circuit')
+"The built-in families whose features are Pauli expectation values (bounded in [-1, 1])."
+METHODS = ('CE', 'KD', 'KD+align')
+"Training methods: cross entropy on labels, knowledge distillation, distillation + feature alignment."
+ALIGN_AT = ('features', 'encoder')
+"Where a student is aligned: the representation it returns, or the layer before its bottleneck."
 
 # %% ../nbs/11_protocol.ipynb #77a05cdc
-ESTIMATOR_DEFAULTS = dict(gradient='backprop', shots=None, spsa_c=0.05, spsa_directions=1, fd_epsilon=1e-3, noise=None)
+ESTIMATOR_DEFAULTS = dict(gradient='backprop', shots=None, spsa_c=0.05, spsa_directions=1, fd_epsilon=None, noise=None)
 "The optional fields of a run spec (the circuit's gradient estimator, shots, noise) and their defaults."
 SPEC_GRADIENTS = tuple(ESTIMATORS)
 "The gradient estimators a run spec can name (`qkd_nb.gradients.ESTIMATORS`)."
@@ -237,16 +385,17 @@ def _estimator_fields(s: dict) -> dict:
     if (s['gradient'], s['shots'], s['noise']) == ('backprop', None, None):
         for k in ESTIMATOR_DEFAULTS: del s[k]
         return s
-    if s['family'] not in CIRCUIT_FAMILIES:
-        raise ValueError(f"gradient, shots and noise apply to the circuit families {CIRCUIT_FAMILIES}, not {s['family']!r}; "
+    if family_kind(s['family']) != 'circuit':
+        circuits = [f for f, fam in STUDENTS.items() if fam.kind == 'circuit']
+        raise ValueError(f"gradient, shots and noise apply to the circuit families {circuits}, not {s['family']!r}; "
                          "leave them at their defaults")
     if s['noise'] is not None and s['gradient'] in ('adjoint', 'lin_comb'):
         raise ValueError(f"gradient {s['gradient']!r} needs pure states; with noise use 'backprop', 'param_shift', "
                          "'finite_diff', 'spsa' or 'spsa_weights'")
     if s['gradient'] in ('spsa', 'spsa_weights'): _num(s, 'spsa_c'); _int(s, 'spsa_directions')
     else: s['spsa_c'] = s['spsa_directions'] = None
-    if s['gradient'] == 'finite_diff': _num(s, 'fd_epsilon')
-    else: s['fd_epsilon'] = None
+    if s['gradient'] == 'finite_diff' and s['fd_epsilon'] is not None: _num(s, 'fd_epsilon')   # None: the estimator's own step
+    elif s['gradient'] != 'finite_diff': s['fd_epsilon'] = None
     return s
 
 
@@ -259,9 +408,10 @@ def _layer_kwargs(s: dict) -> dict:
                 fake_backend=_fake_device(s['noise']) if s['noise'] else None)
 
 # %% ../nbs/11_protocol.ipynb #2d4d497e
-SPEC_DEFAULTS = dict(dataset='digits', split=0, max_train=None, family='hybrid', n_qubits=4, fm_reps=2, ansatz_reps=2,
-                     n_frequencies=None, output_scale=False, method='CE', T=2.0, alpha=0.5, beta=0.1, align_kind='mse',
-                     lr=0.01, q_lr=0.1, weight_decay=0.0, epochs=40, patience=10, batch_size=64, teacher_epochs=30)
+SPEC_DEFAULTS = dict(dataset='digits', split=0, max_train=None, family='hybrid', n_qubits=4, readout='z', fm_reps=2,
+                     ansatz_reps=2, target_params=None, n_frequencies=None, n_components=None, pool=None, output_scale=1.0,
+                     method='CE', T=2.0, alpha=0.5, beta=0.1, align_kind='mse', align_at='features', lr=0.01, q_lr=0.1,
+                     weight_decay=0.0, epochs=100, patience=20, batch_size=64, teacher_epochs=None)
 "Every field of a run spec and its default."
 
 
@@ -282,6 +432,44 @@ def _num(spec, k, lo=0.0, hi=math.inf, strict=True):
     spec[k] = float(v)
 
 
+def _choice(spec, k, options):
+    if spec[k] not in options: raise ValueError(f"spec field {k!r} must be one of {tuple(options)}, got {spec[k]!r}")
+
+
+def _blank(s, *keys):
+    for k in keys: s[k] = None
+
+
+def _model_fields(s: dict, kind: str) -> None:
+    "Check the size fields of `s` that apply to its family's kind and blank the others."
+    fam = s['family']
+    if kind == 'baseline':
+        _blank(s, 'n_qubits', 'readout', 'fm_reps', 'ansatz_reps', 'target_params', 'n_frequencies', 'output_scale')
+        if fam == 'logreg_pca':
+            if s['n_components'] is None: raise ValueError("family 'logreg_pca' needs n_components (an int >= 1)")
+            _int(s, 'n_components')
+        else: s['n_components'] = None
+        if fam == 'logreg_pool': s['pool'] = 2 if s['pool'] is None else s['pool']; _int(s, 'pool', 2)
+        else: s['pool'] = None
+        return
+    _blank(s, 'n_components', 'pool')
+    _int(s, 'n_qubits')
+    if fam == 'no_circuit': _blank(s, 'readout', 'fm_reps', 'ansatz_reps')
+    else:
+        _choice(s, 'readout', READOUTS); _int(s, 'fm_reps'); _int(s, 'ansatz_reps', 0)
+        readout_observables(s['n_qubits'], s['readout'])          # refuses 'all' above 8 qubits
+    if kind == 'twin': _int(s, 'target_params', 1, none=True)
+    else: s['target_params'] = None
+    if fam == 'fourier_surrogate': _int(s, 'n_frequencies', 1, none=True)
+    else: s['n_frequencies'] = None
+    if kind == 'circuit':
+        if s['output_scale'] is None or isinstance(s['output_scale'], (bool, np.bool_)):
+            raise ValueError(f"output_scale is the starting logit scale of a circuit family (a number > 0, e.g. 1.0), always on; "
+                             f"got {s['output_scale']!r}")
+        _num(s, 'output_scale', hi=1e3)
+    else: s['output_scale'] = None
+
+
 def run_spec(**fields) -> dict:
     "A validated, canonical run spec: `SPEC_DEFAULTS` updated by `fields`, unused fields set to None."
     unknown = set(fields) - set(SPEC_DEFAULTS) - set(ESTIMATOR_DEFAULTS)
@@ -289,66 +477,60 @@ def run_spec(**fields) -> dict:
                                  f'{list(SPEC_DEFAULTS) + list(ESTIMATOR_DEFAULTS)}')
     s = {**SPEC_DEFAULTS, **ESTIMATOR_DEFAULTS, **fields}
     if not isinstance(s['dataset'], str) or not s['dataset']: raise ValueError(f"dataset must be a name, got {s['dataset']!r}")
-    if s['family'] not in FAMILIES: raise ValueError(f"family must be one of {list(FAMILIES)}, got {s['family']!r}")
+    kind = family_kind(s['family'])
     if s['method'] not in METHODS: raise ValueError(f"method must be one of {METHODS}, got {s['method']!r}")
-    if s['family'] == 'linear': s['n_qubits'] = s['fm_reps'] = s['ansatz_reps'] = None
-    else:
-        _int(s, 'n_qubits'); _int(s, 'fm_reps'); _int(s, 'ansatz_reps', 0)
+    _model_fields(s, kind)
     _int(s, 'split', 0); _int(s, 'max_train', 1, none=True)
-    for k in ('epochs', 'batch_size', 'teacher_epochs'): _int(s, k)
-    _int(s, 'patience', 1, none=True); _int(s, 'n_frequencies', 1, none=True)
-    if not isinstance(s['output_scale'], (bool, np.bool_)): raise ValueError(f"output_scale must be True or False, got {s['output_scale']!r}")
-    s['output_scale'] = bool(s['output_scale'])
+    for k in ('epochs', 'batch_size'): _int(s, k)
+    _int(s, 'teacher_epochs', 1, none=True)                   # None: the dataset's own teacher recipe (TEACHER_DEFAULTS)
+    _int(s, 'patience', 1, none=True)
     _num(s, 'lr'); _num(s, 'weight_decay', strict=False)
-    fam, m = s['family'], s['method']
-    if fam == 'hybrid' or fam == 'no_entanglement': _num(s, 'q_lr')
+    if kind == 'circuit' and s['family'] != 'frozen_circuit': _num(s, 'q_lr')      # a circuit that trains
     else: s['q_lr'] = None
-    if fam != 'fourier_surrogate': s['n_frequencies'] = None
-    if m == 'CE': s['T'] = s['alpha'] = s['beta'] = s['align_kind'] = None
+    m = s['method']
+    if m == 'CE': _blank(s, 'T', 'alpha', 'beta', 'align_kind', 'align_at')
     else:
-        _num(s, 'T'); _num(s, 'alpha', hi=1.0)
-        if m == 'KD': s['beta'] = s['align_kind'] = None
+        _num(s, 'T', hi=1e3); _num(s, 'alpha', hi=1.0)
+        if m == 'KD': _blank(s, 'beta', 'align_kind', 'align_at')
         else:
             _num(s, 'beta')
             if s['align_kind'] not in ALIGN_KINDS: raise ValueError(f"align_kind must be one of {ALIGN_KINDS}, got {s['align_kind']!r}")
+            _choice(s, 'align_at', ALIGN_AT)
+            if s['align_at'] == 'encoder' and kind == 'baseline':
+                raise ValueError(f"align_at='encoder' needs a layer before the bottleneck; the baseline {s['family']!r} has none: "
+                                 "use align_at='features'")
     return _estimator_fields(s)
 
 # %% ../nbs/11_protocol.ipynb #9482b03e
-def build_student(spec: dict, seed: int = 0, n_features: int | None = None, n_classes: int | None = None) -> nn.Module:
-    """The student of `spec` (see `run_spec`) initialised from `seed`, for `n_features` inputs and `n_classes`
-    classes (default: those of `spec['dataset']`). Every family but `linear` has the hybrid's encoder and head."""
+def student_data(splits) -> StudentData:
+    "The `StudentData` of a `DataSplits` (its counts, image shape and training rows)."
+    return StudentData(int(splits.n_features), int(splits.n_classes), getattr(splits, 'image_shape', None), splits.X_train)
+
+
+def build_student(spec: dict, seed: int = 0, n_features: int | None = None, n_classes: int | None = None,
+                  data: StudentData | None = None) -> nn.Module:
+    """The student of `spec` (see `run_spec`) initialised from `seed`, built by its family's registered builder for
+    `data` (a `StudentData` or `DataSplits`), or for `n_features` inputs and `n_classes` classes, or else for split
+    `spec['split']` of `spec['dataset']` (loaded). Baselines that fit or pool the inputs need the data itself."""
     s = run_spec(**spec)
-    if n_features is None or n_classes is None:
-        sp = load_dataset(s['dataset'], seed=s['split'], max_train=64)
-        n_features, n_classes = sp.n_features, sp.n_classes
-    fam = s['family']
-    if fam == 'linear': model = LinearStudent(n_features, n_classes, seed=seed)
-    else:
-        cfg = PQCConfig(n_qubits=s['n_qubits'], fm_reps=s['fm_reps'], ansatz_reps=s['ansatz_reps'])
-        if fam in CIRCUIT_FAMILIES or fam.startswith('classical_'):
-            model = HybridStudent(n_features, n_classes, pqc_cfg=cfg, seed=seed, **_layer_kwargs(s))
-        if fam == 'frozen_circuit': model.quantum.weight.requires_grad_(False)
-        elif fam == 'no_entanglement':
-            model.pqc = strip_entanglers(model.pqc)
-            model.quantum = QuantumLayer(*model.pqc.layer_args(), seed=seed, dtype=model.dtype, **_layer_kwargs(s))
-        elif fam.startswith('classical_'):
-            target = param_report(model)['deployed']
-            model = classical_twin(target, n_features, n_classes, cfg.n_qubits, fam.split('_', 1)[1], seed)
-        elif fam == 'no_circuit': model = EncoderHeadStudent(n_features, n_classes, cfg.n_qubits, seed=seed)
-        elif fam == 'fourier_surrogate':
-            pqc = build_pqc(cfg)
-            core = FourierFeatures(pqc, s['n_frequencies'], seed=seed)
-            model = EncoderHeadStudent(n_features, n_classes, pqc.n_inputs, core=core, n_out=pqc.n_obs, seed=seed)
-    if s['output_scale']: model.head = nn.Sequential(model.head, LogitScale())
+    if data is not None and not isinstance(data, StudentData): data = student_data(data)
+    needs_rows = s['family'] in ('logreg_pca', 'logreg_pool')
+    if data is None and n_features is not None and n_classes is not None and not needs_rows:
+        data = StudentData(int(n_features), int(n_classes))
+    if data is None or (needs_rows and data.X_train is None):
+        data = student_data(load_dataset(s['dataset'], seed=s['split'], max_train=s['max_train']))
+    model = STUDENTS[s['family']].build(s, seed, data)
+    if not isinstance(model, nn.Module): raise TypeError(f"the builder of {s['family']!r} returned {type(model).__name__}, not an nn.Module")
     return model
 
 # %% ../nbs/11_protocol.ipynb #487aeabd
-def teacher_for(dataset: str, split: int, epochs: int = 30):
-    "The cached teacher of `(dataset, split)` and its metrics: `get_teacher(dataset, seed=split, epochs, data_kwargs={'seed': split})`."
-    return get_teacher(dataset, seed=int(split), epochs=int(epochs), data_kwargs=dict(seed=int(split)))
+def teacher_for(dataset: str, split: int, epochs: int | None = None):
+    """The cached teacher of `(dataset, split)` and its metrics: `get_teacher(dataset, seed=split, data_kwargs={'seed': split})`,
+    trained for `epochs` (None: the dataset's default recipe, `qkd_nb.train.TEACHER_DEFAULTS`)."""
+    return get_teacher(dataset, seed=int(split), epochs=None if epochs is None else int(epochs), data_kwargs=dict(seed=int(split)))
 
 # %% ../nbs/11_protocol.ipynb #e59c9bd6
-def teacher_run(seed: int = 0, dataset: str = 'digits', teacher_epochs: int = 30) -> dict:
+def teacher_run(seed: int = 0, dataset: str = 'digits', teacher_epochs: int | None = None) -> dict:
     """Sweep task that trains (or loads) the teacher of split `seed` and returns its metrics (no history):
     `sweep(teacher_run, {'dataset': [...], 'teacher_epochs': [30]}, seeds=splits, store)` trains them in parallel."""
     _, m = teacher_for(dataset, seed, teacher_epochs)
@@ -393,157 +575,120 @@ def _method_weights(s):
     return (0.0, 0.0) if s['method'] == 'CE' else (s['alpha'], 0.0) if s['method'] == 'KD' else (s['alpha'], s['beta'])
 
 
-def train_run(seed: int = 0, **spec) -> dict:
-    "Train the student of `run_spec(**spec)` from `seed`; returns the record described above (JSON values)."
-    s = run_spec(**spec)
+class _CapturedAlign(nn.Module):
+    "Alignment of the output of `module` (captured by a forward hook) instead of the features the model returns."
+    def __init__(self, align: nn.Module, module: nn.Module):
+        super().__init__()
+        self.align, self._cap = align, {}
+        self._hook = module.register_forward_hook(lambda m, i, o: self._cap.__setitem__('out', o))
+    def forward(self, s_feat, t_feat): return self.align(self._cap['out'], t_feat)
+    def remove(self): self._hook.remove()
+
+
+def _align_source(model: nn.Module) -> tuple[nn.Module, int]:
+    "The layer before `model`'s bottleneck, and its width: an encoder `Linear`, or a twin's first hidden activation."
+    if isinstance(model, ClassicalStudent): return model.body[1], model.body[0].out_features
+    enc = getattr(model, 'encoder', None)
+    if isinstance(enc, nn.Linear): return enc, enc.out_features
+    raise ValueError(f"align_at='encoder': {type(model).__name__} has no encoder layer before its bottleneck; use align_at='features'")
+
+
+def fit_run(s: dict, seed: int, callback: Callable | None = None) -> dict:
+    """Train the student of canonical spec `s` from `seed` (see `train_run`); `callback(epoch, record)` is passed to
+    `fit`. Returns dict(model, hist, splits, loaders, align, teacher_metrics, wall, cpu)."""
     seed_everything(seed)
     splits = load_dataset(s['dataset'], seed=s['split'], max_train=s['max_train'])
-    train_dl, val_dl, test_dl = make_loaders(splits, batch_size=s['batch_size'], seed=seed)
-    model = build_student(s, seed, splits.n_features, splits.n_classes)
+    loaders = make_loaders(splits, batch_size=s['batch_size'], seed=seed)
+    model = build_student(s, seed, data=splits)
     a, b = _method_weights(s)
     teacher, tm = None, {}
     if a > 0 or b > 0:
         t, tm = teacher_for(s['dataset'], s['split'], s['teacher_epochs'])
         teacher = CachedTeacher(t, splits.X_train)
-    align = FeatureAlign(model.feature_dim, teacher.feature_dim, s['align_kind']) if b > 0 else None
+    align = None
+    if b > 0:
+        src, width = _align_source(model) if s['align_at'] == 'encoder' else (None, model.feature_dim)
+        align = FeatureAlign(width, teacher.feature_dim, s['align_kind']).standardize_teacher(teacher.feats)
+        if src is not None: align = _CapturedAlign(align, src)
     loss = DistillLoss(alpha=a, beta=b, T=s['T'] or 1.0, align=align)
     q = [p for m in model.modules() if getattr(m, 'is_quantum', False) for p in m.parameters() if p.requires_grad]
     groups = [dict(params=q, lr=s['q_lr'], name='quantum')] if q else None
+    kw = {} if callback is None else dict(callback=callback)
     t0, c0 = time.perf_counter(), time.process_time()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', UserWarning)       # deterministic-algorithms notices
-        hist = fit(model, train_dl, val_dl, epochs=s['epochs'], lr=s['lr'], weight_decay=s['weight_decay'],
-                   teacher=teacher, loss=loss, param_groups=groups, seed=seed, progress=False, patience=s['patience'],
-                   scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=s['epochs']))
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)       # deterministic-algorithms notices
+            hist = fit(model, loaders[0], loaders[1], epochs=s['epochs'], lr=s['lr'], weight_decay=s['weight_decay'],
+                       teacher=teacher, loss=loss, param_groups=groups, seed=seed, progress=False, patience=s['patience'],
+                       scheduler=lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=s['epochs']), **kw)
+    finally:
+        if isinstance(align, _CapturedAlign): align.remove()
+    return dict(model=model, hist=hist, splits=splits, loaders=loaders, align=align, teacher_metrics=tm,
+                wall=time.perf_counter() - t0, cpu=time.process_time() - c0)
+
+
+def train_run(seed: int = 0, **spec) -> dict:
+    "Train the student of `run_spec(**spec)` from `seed`; returns the record described above (JSON values)."
+    s = run_spec(**spec)
+    r = fit_run(s, seed)
+    model, hist, splits, (_, val_dl, test_dl), align, tm = (r[k] for k in ('model', 'hist', 'splits', 'loaders', 'align', 'teacher_metrics'))
     te, va = evaluate(model, test_dl), evaluate(model, val_dl)
     df = hist.to_frame()
     ideal = ideal_twin(s, model)                                 # exact copy: effective params, ideal accuracy
     hw = hardware_record(s, ideal, test_dl, int(df['circuit_evals'].sum()))
     rep = param_report(model, training_only=[align] if align is not None else ())
-    eff = effective_params(ideal, splits.X_train[:128])           # dead units: never active on training rows
+    big = family_kind(s['family']) == 'circuit' and s['n_qubits'] > 6
+    eff = effective_params(ideal, splits.X_train[:128], rank=not big)   # dead units: never active on training rows
     return to_plain(dict(
         test_acc=te['acc'], test_f1=te['f1'], val_acc=va['acc'], val_f1=va['f1'], best_epoch=hist.best_epoch,
         epochs_run=len(hist), stop_reason=hist.stop_reason, n_train=len(splits.y_train), n_test=len(splits.y_test),
         deployed=rep['deployed'], trainable=rep['trainable'], effective=eff['effective'], dead=len(eff['dead']),
         jacobian_rank=eff['jacobian_rank'], quantum=rep['quantum'], classical=rep['classical'],
         training_only=rep['training_only'], bytes=rep['bytes'], circuit_evals=int(df['circuit_evals'].sum()),
-        epoch_time_s=float(df['epoch_time_s'].mean()), train_time_s=wall, train_cpu_s=cpu,
+        epoch_time_s=float(df['epoch_time_s'].mean()), train_time_s=r['wall'], train_cpu_s=r['cpu'],
         **stability_measures(hist), val_acc_curve=df['val_acc'].tolist(), loss_curve=df['loss'].tolist(),
         teacher_test_acc=tm.get('test_acc'), teacher_params=tm.get('n_params'), **hw))
 
-# %% ../nbs/11_protocol.ipynb #553b7946
-TUNE_SPACE = {'lr': (1e-3, 0.1, True), 'q_lr': (0.01, 0.5, True), 'T': (1.0, 8.0, True), 'alpha': (0.1, 0.9, False),
-              'beta': (0.01, 1.0, True), 'output_scale': (False, True, None),
-              'spsa_c': (0.01, 0.5, True), 'spsa_directions': (1, 8, True), 'fd_epsilon': (1e-3, 0.3, True)}
-"Search ranges `(low, high, log)` of the tuned fields (`output_scale`: a choice between the two values; int bounds: ints)."
-
-
-def tune_params(spec: dict) -> list[str]:
-    "The fields of `TUNE_SPACE` that apply to the run `spec`."
-    s = run_spec(**spec)
-    names = ['lr'] + (['q_lr'] if s['q_lr'] is not None else [])
-    if s['method'] != 'CE': names += ['T', 'alpha']
-    if s['method'] == 'KD+align': names += ['beta']
-    names += ['output_scale'] if s['family'] in CIRCUIT_FAMILIES else []
-    if s.get('spsa_c') is not None: names += ['spsa_c', 'spsa_directions']
-    return names + (['fd_epsilon'] if s.get('fd_epsilon') is not None else [])
-
-# %% ../nbs/11_protocol.ipynb #6192d2f8
-def _suggest(trial, name):
-    lo, hi, log = TUNE_SPACE[name]
-    if log is None: return bool(trial.suggest_categorical(name, [lo, hi]))
-    if isinstance(lo, int) and isinstance(hi, int): return int(trial.suggest_int(name, lo, hi, log=log))
-    return float(f'{trial.suggest_float(name, lo, hi, log=log):.3g}')
-
-
-def tune_run(seed: int = 0, n_trials: int = 8, store: str = 'sweeps/tuning', **spec) -> dict:
-    """Tune the fields `tune_params(spec)` of `spec` with `n_trials` seeded TPE trials (each `train_run(seed, ...)`,
-    stored in `store`), maximising validation accuracy. Returns best (the chosen values), best_val_acc,
-    best_trial, n_trials and trials (one dict per trial: values, val_acc, key)."""
-    import optuna
-    s = run_spec(**spec)
-    if isinstance(n_trials, bool) or not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
-        raise ValueError(f'n_trials must be a positive int, got {n_trials!r}')
-    names = tune_params(s)
-    Path(store).mkdir(parents=True, exist_ok=True)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=max(1, n_trials // 2))
-    study, trials = optuna.create_study(direction='maximize', sampler=sampler), []
-    for i in range(int(n_trials)):
-        tr = study.ask()
-        values = {k: _suggest(tr, k) for k in names}
-        rec = run_task(train_run, run_spec(**{**s, **values}), int(seed), store)
-        study.tell(tr, rec['result']['val_acc'])
-        trials.append(dict(trial=i, **values, val_acc=rec['result']['val_acc'], key=rec['key']))
-    best = max(trials, key=lambda t: (t['val_acc'], -t['trial']))
-    return dict(best={k: best[k] for k in names}, best_val_acc=best['val_acc'], best_trial=best['trial'],
-                n_trials=int(n_trials), trials=trials)
-
-# %% ../nbs/11_protocol.ipynb #83c91a9a
-_INT_FIELDS = ('split', 'max_train', 'n_qubits', 'fm_reps', 'ansatz_reps', 'n_frequencies', 'epochs', 'patience',
-               'batch_size', 'teacher_epochs', 'shots', 'spsa_directions')
-
-
-def _from_frame(k, v):
-    "A spec value read back from a DataFrame cell: NaN -> None, integral floats of int fields -> int."
-    if isinstance(v, (float, np.floating)) and math.isnan(v): return None
-    if k in _INT_FIELDS and isinstance(v, (float, np.floating)) and float(v).is_integer(): return int(v)
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _row_spec(r) -> dict:
-    "The run spec of one row of a sweep frame (its config columns)."
-    base = {k: _from_frame(k, r[k]) for k in {**SPEC_DEFAULTS, **ESTIMATOR_DEFAULTS} if k in r.index}
-    return run_spec(**{k: v for k, v in base.items() if v is not None})
-
-
-def tuning_table(frame: pd.DataFrame) -> pd.DataFrame:
-    "One row per tuned (family, method) of a `sweep(tune_run, ...)` frame: its budget, best validation accuracy, chosen values."
-    rows = []
-    for _, r in frame.iterrows():
-        s = _row_spec(r)
-        rows.append(dict(family=s['family'], method=s['method'], n_trials=r['n_trials'], best_val_acc=r['best_val_acc'],
-                         best_trial=r['best_trial'], **{k: s.get(k) for k in ('gradient', 'shots', 'noise') if k in s},
-                         **{k: r['best'].get(k) for k in TUNE_SPACE if k in r['best'] or k not in ESTIMATOR_DEFAULTS}))
-    return pd.DataFrame(rows)
-
-# %% ../nbs/11_protocol.ipynb #df15214c
-def tuned_specs(frame: pd.DataFrame, **overrides) -> list[dict]:
-    "The specs of a `sweep(tune_run, ...)` frame with their tuned values, then `overrides` (e.g. `split=...`)."
-    return [run_spec(**{**_row_spec(r), **r['best'], **overrides}) for _, r in frame.iterrows()]
-
 # %% ../nbs/11_protocol.ipynb #36f03d99
-def ladder_table(runs: pd.DataFrame, value: str = 'test_acc', cluster: str = 'split', n_boot: int = 10_000) -> pd.DataFrame:
-    "Per (family, method) of `runs`: n, n_splits, mean, std, ci_low, ci_high (cluster bootstrap), sizes and cost."
+def _split_sizes(runs: pd.DataFrame) -> dict:
+    "n_train and n_test of the runs' splits (the Nadeau-Bengio correction), or {} (plain t) when the frame lacks them."
+    if {'n_train', 'n_test'} <= set(runs.columns) and len(runs):
+        return dict(n_train=float(runs['n_train'].mean()), n_test=float(runs['n_test'].mean()))
+    return {}
+
+
+def ladder_table(runs: pd.DataFrame, value: str = 'test_acc', cluster: str = 'split') -> pd.DataFrame:
+    """Per (family, method) of `runs`: n, n_splits, mean, std, ci_low, ci_high (t over splits, Nadeau-Bengio corrected
+    when the frame has n_train and n_test), sizes and cost."""
     need = ['family', 'method', cluster, value, 'deployed', 'effective', 'epoch_time_s', 'circuit_evals']
     missing = [c for c in need if c not in runs.columns]
     if missing: raise ValueError(f'runs lacks column(s) {missing}: pass the frame sweep(train_run, ...) returns')
     rows = []
     for (fam, m), g in runs.groupby(['family', 'method'], sort=False):
-        ci = cluster_bootstrap_ci(g[value], g[cluster], n_boot=n_boot)
-        rows.append(dict(family=fam, method=m, n=len(g), n_splits=g[cluster].nunique(), mean=ci['mean'],
+        t = split_paired_test(g[value], g[cluster], **_split_sizes(g))
+        rows.append(dict(family=fam, method=m, n=len(g), n_splits=t['n_clusters'], mean=float(g[value].mean()),
                          std=float(g[value].std(ddof=1)) if len(g) > 1 else float('nan'),
-                         ci_low=ci['ci_low'], ci_high=ci['ci_high'], deployed=int(g['deployed'].iloc[0]),
+                         ci_low=t['ci_low'], ci_high=t['ci_high'], deployed=int(g['deployed'].iloc[0]),
                          effective=int(g['effective'].median()), epoch_time_s=float(g['epoch_time_s'].mean()),
                          circuit_evals=float(g['circuit_evals'].mean())))
     return pd.DataFrame(rows)
 
 # %% ../nbs/11_protocol.ipynb #288e1187
 def ladder_comparisons(runs: pd.DataFrame, reference: str = 'hybrid', value: str = 'test_acc',
-                       keys: Sequence[str] = ('split', 'seed'), alpha: float = 0.05, n_boot: int = 10_000) -> pd.DataFrame:
-    """`reference` minus each other family, per method, paired on `keys`: n, mean_diff, ci_low, ci_high (cluster
-    bootstrap over `keys[0]`), p (t-test on per-split means), p_holm (within the method) and outcome
-    ('beaten', 'not beaten' or 'tied', at Holm-adjusted `alpha`)."""
+                       keys: Sequence[str] = ('split', 'seed'), alpha: float = 0.05) -> pd.DataFrame:
+    """`reference` minus each other family, per method, paired on `keys`: n, n_splits, mean_diff, ci_low, ci_high, p
+    (t over the per-split mean differences, Nadeau-Bengio corrected when the frame has n_train and n_test), mde (the
+    minimal detectable effect at 80 % power), p_holm (within the method) and outcome ('beaten', 'not beaten' or
+    'tied', at Holm-adjusted `alpha`)."""
     rows = []
     for m, g in runs.groupby('method', sort=False):
         if reference not in set(g['family']): continue
         for fam in [f for f in g['family'].unique() if f != reference]:
             d = paired_differences(g[g.family.isin([reference, fam])], 'family', reference, fam, value, keys)
-            t = clustered_paired_test(d['diff'], d[keys[0]], n_boot=n_boot)
+            t = split_paired_test(d['diff'], d[keys[0]], **_split_sizes(g))
             rows.append(dict(method=m, control=fam, n=t['n'], n_splits=t['n_clusters'], mean_diff=t['mean_diff'],
-                             ci_low=t['ci_low'], ci_high=t['ci_high'], p=t['p']))
-    out = pd.DataFrame(rows, columns=['method', 'control', 'n', 'n_splits', 'mean_diff', 'ci_low', 'ci_high', 'p'])
+                             ci_low=t['ci_low'], ci_high=t['ci_high'], p=t['p'], mde=t['mde']))
+    out = pd.DataFrame(rows, columns=['method', 'control', 'n', 'n_splits', 'mean_diff', 'ci_low', 'ci_high', 'p', 'mde'])
     out['p_holm'] = np.nan
     for m, idx in out.groupby('method').groups.items(): out.loc[idx, 'p_holm'] = holm(out.loc[idx, 'p'])
     sig = out['p_holm'] < alpha

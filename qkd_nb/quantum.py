@@ -4,7 +4,9 @@
 
 # %% ../nbs/05_quantum.ipynb #eba31038
 from __future__ import annotations
+import copy
 import math
+import pickle
 import warnings
 from typing import Iterable, Sequence
 
@@ -13,19 +15,21 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 from qiskit import QuantumCircuit
-from qiskit.circuit import ControlFlowOp
+from qiskit.circuit import ControlFlowOp, Parameter, ParameterExpression
+from qiskit.providers import BackendV2
 from qiskit.quantum_info import SparsePauliOp, Statevector
 from qiskit.primitives import BaseEstimatorV2, StatevectorEstimator, BackendEstimatorV2
 from qiskit.primitives.containers.estimator_pub import EstimatorPub
-from .gradients import ESTIMATORS, get_estimator
+from .gradients import ESTIMATORS, get_estimator, fd_epsilon, FORWARD_MODE_MESSAGE
 
-from .circuits import PQCConfig, build_pqc, resolve_observables
+from .circuits import PQCConfig, build_pqc, resolve_observables, probability_observables
 import qkd_nb.simulator as _simulator
 from .simulator import CompiledCircuit, UnsupportedGateError, StateTooLargeError
+from .noisy import resolve_backend, resolve_noise_model
 
 # %% auto #0
 __all__ = ['BACKENDS', 'QISKIT_GRADIENTS', 'NATIVE_GRADIENTS', 'INITS', 'statevector_expectations', 'CountingEstimator',
-           'memory_estimate', 'QuantumLayer', 'HybridStudent']
+           'memory_estimate', 'QuantumLayer', 'estimator_backend', 'estimator_kind', 'HybridStudent']
 
 # %% ../nbs/05_quantum.ipynb #da68e99e
 def statevector_expectations(circuit: QuantumCircuit, input_params: Sequence, weight_params: Sequence,
@@ -51,13 +55,14 @@ INITS = ("uniform", "normal")
 "Weight initialisations: U[0, 2π) or N(0, 0.1²) (near the identity), or pass a tensor."
 
 class CountingEstimator(BaseEstimatorV2):
-    "An EstimatorV2 that forwards to `estimator` and counts `evals`: one per (binding, observable) of every PUB."
-    def __init__(self, estimator: BaseEstimatorV2):
-        self.estimator, self.evals = estimator, 0
+    """An EstimatorV2 that forwards to `estimator` and counts `evals`: one per (binding, observable) of every PUB.
+    `precision` is used for the runs that give none (qiskit-machine-learning's gradients give none)."""
+    def __init__(self, estimator: BaseEstimatorV2, precision: float | None = None):
+        self.estimator, self.evals, self.precision = estimator, 0, precision
     def run(self, pubs: Iterable, *, precision: float | None = None):
         pubs = list(pubs)
         self.evals += sum(int(np.prod(EstimatorPub.coerce(p).shape)) for p in pubs)
-        return self.estimator.run(pubs, precision=precision)
+        return self.estimator.run(pubs, precision=self.precision if precision is None else precision)
     @property
     def options(self): return getattr(self.estimator, "options", None)
 
@@ -86,10 +91,40 @@ class _QNNFunction(torch.autograd.Function):
         return gx, gwt, None
 
 # %% ../nbs/05_quantum.ipynb #6f62558a
+def _param_list(ps, name: str) -> list:
+    "`ps` (a list or ParameterVector of Parameters or their names) as a list, or a clear error."
+    if isinstance(ps, (Parameter, str)):
+        raise TypeError(f"{name} must be a list of parameters (or their names), got the single {ps!r}; write [{ps!r}]")
+    try: return list(ps)
+    except TypeError: raise TypeError(f"{name} must be a list of the circuit's Parameters (or their names), got {ps!r}") from None
+
+
 def _check_params(circuit, input_params, weight_params):
-    ins, ws = list(input_params), list(weight_params)
-    for name, ps in (("input_params", ins), ("weight_params", ws)):
-        if len(set(ps)) != len(ps): raise ValueError(f"{name} lists a parameter twice")
+    """`(inputs, weights)` as lists of the circuit's own Parameters. Names (strings) are looked up in the circuit; a new
+    Parameter that only shares a name with one of the circuit's is refused (Qiskit tells parameters apart by identity)."""
+    by_name = {p.name: p for p in circuit.parameters}
+    out = []
+    for name, ps in (("input_params", input_params), ("weight_params", weight_params)):
+        res = []
+        for k, p in enumerate(_param_list(ps, name)):
+            if isinstance(p, str):
+                if p not in by_name:
+                    raise ValueError(f"{name}[{k}] = {p!r} names no parameter of the circuit; its parameters are "
+                                     f"{sorted(by_name)}")
+                p = by_name[p]
+            elif not isinstance(p, Parameter):
+                raise TypeError(f"{name}[{k}] must be a qiskit Parameter (or its name), got {p!r}")
+            elif p not in circuit.parameters and p.name in by_name:
+                raise ValueError(f"{name}[{k}] is a new Parameter({p.name!r}) that only shares its name with the circuit's "
+                                 f"parameter {p.name!r}: Qiskit tells parameters apart by identity, not by name (two "
+                                 f"Parameter({p.name!r}) are different parameters). Pass the circuit's own (e.g. "
+                                 f"[p for p in circuit.parameters if p.name == {p.name!r}]) or its name {p.name!r} as a string")
+            res.append(p)
+        if len(set(res)) != len(res):
+            twice = sorted({p.name for p in res if res.count(p) > 1})
+            raise ValueError(f"{name} lists the parameter(s) {twice} twice")
+        out.append(res)
+    ins, ws = out
     both = set(ins) & set(ws)
     if both: raise ValueError(f"parameters {sorted(p.name for p in both)} are in both input_params and weight_params")
     cp = set(circuit.parameters)
@@ -102,22 +137,61 @@ def _check_params(circuit, input_params, weight_params):
     return ins, ws
 
 # %% ../nbs/05_quantum.ipynb #aa6bff68
-def _qiskit_gradient(name: str, estimator, seed, options: dict):
+def _qiskit_gradient(name: str, estimator, seed, options: dict, shots=None):
+    """qiskit-machine-learning's gradient `name` on `estimator`; unknown options are refused with the valid ones.
+    SPSA's perturbation `epsilon` defaults to 1e-6 there, which shot noise swamps: with shots it defaults to
+    `qkd_nb.gradients.fd_epsilon(shots)` instead."""
+    import inspect
     from qiskit_machine_learning.gradients import (ParamShiftEstimatorGradient, LinCombEstimatorGradient,
                                                    SPSAEstimatorGradient)
-    if name in ("backprop", "param_shift"): return ParamShiftEstimatorGradient(estimator, **options)
-    if name == "lin_comb": return LinCombEstimatorGradient(estimator, **options)
-    if name == "spsa": return SPSAEstimatorGradient(estimator, **{"seed": seed, **options})
-    raise ValueError(f"unknown gradient {name!r}; choose from {QISKIT_GRADIENTS}")
+    cls = {"backprop": ParamShiftEstimatorGradient, "param_shift": ParamShiftEstimatorGradient,
+           "lin_comb": LinCombEstimatorGradient, "spsa": SPSAEstimatorGradient}.get(name)
+    if cls is None: raise ValueError(f"unknown gradient {name!r}; choose from {QISKIT_GRADIENTS}")
+    allowed = {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
+               if k not in ("self", "estimator", "pass_manager")}
+    bad = [k for k in options if k not in allowed]
+    if bad:
+        hint = " ('c' is 'epsilon' here)" if "c" in bad and "epsilon" in allowed else ""
+        raise TypeError(f"gradient {name!r} on backend 'qiskit'/'aer' ({cls.__name__}) has no option "
+                        f"{', '.join(map(repr, bad))}; its options are "
+                        + ", ".join(f"{k}={v!r}" for k, v in allowed.items()) + hint)
+    if name == "spsa":
+        return cls(estimator, **{"seed": seed, **({"epsilon": fd_epsilon(shots)} if shots else {}), **options})
+    return cls(estimator, **options)
 
 # %% ../nbs/05_quantum.ipynb #26ccf59c
+def _check_angles(circuit: QuantumCircuit) -> None:
+    """Refuse a gate whose angle is complex for real parameter values (e.g. `qc.rx(1j * a, 0)`): Qiskit refuses to
+    bind it, and a simulator would silently drop its imaginary part. Each expression is evaluated at two sets of
+    values in (0.1, 1.1) (a domain where log and sqrt are real)."""
+    import zlib
+    for i, inst in enumerate(circuit.data):
+        for e in inst.operation.params:
+            if not isinstance(e, ParameterExpression) or not e.parameters: continue
+            for seed in (1, 2):
+                vals = {p: 0.1 + ((zlib.crc32(p.name.encode()) + 617 * seed) % 1000) / 1000 for p in e.parameters}
+                try: v = complex(e.bind(vals))
+                except Exception: continue             # undefined at these values: a domain question for run time
+                if abs(v.imag) > 1e-12 * max(1.0, abs(v.real)):
+                    qubits = [circuit.find_bit(q).index for q in inst.qubits]
+                    at = ", ".join(f"{p.name} = {x:.3g}" for p, x in sorted(vals.items(), key=lambda t: t[0].name))
+                    raise ValueError(f"gate {inst.operation.name!r} on qubit(s) {qubits} (instruction {i}) has the angle {e}, "
+                                     f"which is complex for real parameter values (at {at}: {v:.3g}); gate angles must be "
+                                     "real numbers (Qiskit refuses to bind a complex angle): remove the imaginary unit")
+
+
 def _prepare_circuit(circuit: QuantumCircuit) -> QuantumCircuit:
-    "The circuit without its final measurements (with a warning); mid-circuit measurements and control flow refused."
+    """The circuit without its final measurements (with a warning); mid-circuit measurements, control flow, complex
+    gate angles and circuits without qubits refused."""
+    if circuit.num_qubits == 0:
+        raise ValueError("the circuit has no qubits: QuantumLayer measures observables on its qubits; build it with "
+                         "QuantumCircuit(n) for n >= 1")
     for inst in circuit.data:
         if isinstance(inst.operation, ControlFlowOp):
             raise ValueError(f"the circuit has classical control flow ('{inst.operation.name}'); QuantumLayer computes "
                              "expectation values of one final state, so it takes circuits without measurements or "
                              "classical control: remove it")
+    _check_angles(circuit)
     n_meas = sum(inst.operation.name == "measure" for inst in circuit.data)
     if not n_meas: return circuit
     stripped = circuit.remove_final_measurements(inplace=False)
@@ -189,7 +263,8 @@ def _check_memory(n_qubits: int, backend: str, dtype, available: int | None = No
             "available (80% of free memory); use fewer qubits (each one doubles the memory) or a larger machine")
 
 # %% ../nbs/05_quantum.ipynb #ef6c3bf5
-def _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise_model, fake_backend) -> None:
+def _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise_model, fake_backend,
+                      pass_manager=None) -> None:
     "Refuse a `QuantumLayer` configuration that cannot work, saying which argument and what to use."
     if not isinstance(circuit, QuantumCircuit):
         raise TypeError(f"circuit must be a qiskit QuantumCircuit, got {type(circuit).__name__}")
@@ -201,11 +276,32 @@ def _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise
         raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
     if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
         raise ValueError(f"shots must be None (exact) or a positive integer, got {shots!r}")
-    if estimator is not None and backend != "qiskit":
-        raise ValueError("estimator= is only used by backend='qiskit'")
+    if estimator is not None:
+        if backend == "torch":
+            raise ValueError("estimator= runs the circuit on a Qiskit estimator: use backend='qiskit' (any EstimatorV2, "
+                             "e.g. qiskit_ibm_runtime's) or backend='aer' (Aer's); backend='torch' is the native simulator")
+        if not isinstance(estimator, BaseEstimatorV2):
+            old = " (V1 estimators such as qiskit.primitives.Estimator were removed in Qiskit 2: use the V2 ones)" \
+                if hasattr(estimator, "run") else ""
+            raise TypeError(f"estimator must be a Qiskit EstimatorV2 (qiskit.primitives.StatevectorEstimator, "
+                            f"qiskit_aer.primitives.EstimatorV2, qiskit_ibm_runtime.EstimatorV2), got "
+                            f"{type(estimator).__name__}{old}")
+        if noise_model is not None or fake_backend is not None:
+            raise ValueError("estimator= brings its own backend and noise; noise_model= and fake_backend= configure the "
+                             "layer's own Aer simulator: give one or the other (a fake device through a runtime "
+                             "estimator: estimator=EstimatorV2(mode=FakeManilaV2()))")
+    if pass_manager is not None:
+        if backend == "torch":
+            raise ValueError("pass_manager= transpiles the circuit for a Qiskit backend: use it with backend='qiskit' "
+                             "(and estimator=) or backend='aer'; the native backend ('torch') transpiles for "
+                             "fake_backend= itself (optimization_level=)")
+        if not callable(getattr(pass_manager, "run", None)):
+            raise TypeError(f"pass_manager must be a Qiskit pass manager (e.g. generate_preset_pass_manager(...)), got "
+                            f"{type(pass_manager).__name__}")
     noisy = noise_model is not None or fake_backend is not None
     if noisy and backend == "qiskit":
-        raise ValueError("noise_model= and fake_backend= need backend='aer' or backend='torch' (native density matrices)")
+        raise ValueError("noise_model= and fake_backend= need backend='aer' or backend='torch' (native density matrices); "
+                         "on backend='qiskit' give a noisy estimator instead (estimator=EstimatorV2(mode=FakeManilaV2()))")
     if noisy and backend == "torch" and gradient in ("adjoint", "lin_comb"):
         raise ValueError(f"gradient={gradient!r} needs pure states; with noise_model= / fake_backend= on backend='torch' "
                          "use 'backprop', 'param_shift' (exact with noise), 'finite_diff' or 'spsa'")
@@ -233,22 +329,30 @@ class QuantumLayer(nn.Module):
     """A parameterized circuit as a torch layer: `forward(x (B, n_in)) -> (B, n_obs)` expectation values.
 
     `backend`: 'torch' (native simulator, autograd; with `noise_model` or `fake_backend`, native density
-    matrices from `qkd_nb.noisy`), 'qiskit' (EstimatorQNN on StatevectorEstimator, or on
-    `estimator`), 'aer' (EstimatorQNN on Qiskit Aer; `noise_model`, `fake_backend`). `gradient`:
-    any native estimator of `qkd_nb.gradients` on 'torch' (backprop, adjoint, param_shift, lin_comb,
-    finite_diff, spsa; `shots` then samples every evaluation); 'param_shift' | 'lin_comb' | 'spsa' | 'backprop' (= exact param_shift) on
-    'qiskit'/'aer'. `shots=None` is exact; an int samples (see the notebook). `init`: 'uniform' (U[0, 2π)),
-    'normal' (N(0, 0.1²)) or a tensor of `len(weight_params)` values; `seed` makes it reproducible.
-    `gradient_options` go to the qiskit-machine-learning gradient class (e.g. `{'epsilon': 0.01}` for SPSA)."""
+    matrices from `qkd_nb.noisy`), 'qiskit' (EstimatorQNN on StatevectorEstimator, or on `estimator`: any
+    EstimatorV2, e.g. qiskit-ibm-runtime's, the circuit transpiled for its backend or by `pass_manager`),
+    'aer' (EstimatorQNN on Qiskit Aer; `noise_model`, `fake_backend` (a BackendV2 or its name), or Aer's
+    `estimator`). `gradient`: any native estimator of `qkd_nb.gradients` on 'torch' (backprop, adjoint,
+    param_shift, lin_comb, finite_diff, spsa, spsa_weights; `shots` then samples every evaluation);
+    'param_shift' | 'lin_comb' | 'spsa' | 'backprop' (= exact param_shift) on 'qiskit'/'aer'. `shots=None` is
+    exact; an int samples (an estimator that only samples needs it, checked here). `init`: 'uniform'
+    (U[0, 2π)), 'normal' (N(0, 0.1²)) or a tensor of `len(weight_params)` values; `seed` makes it reproducible.
+    `gradient_options` go to the gradient: on 'torch' the native estimator's (`{'c': 0.1, 'resamples': 4}` for
+    'spsa', `{'epsilon': 0.05}` for 'finite_diff'; see `qkd_nb.gradients.estimator_options`), on 'qiskit'/'aer'
+    qiskit-machine-learning's (`{'epsilon': 0.01, 'batch_size': 4}` for 'spsa'). The layer follows
+    `.to(dtype/device)`, `.double()`, `torch.save(model)`; `to_backend` moves trained weights to another backend,
+    `from_qnn` builds one from qiskit-machine-learning's QNNs (and TorchConnector state dicts load into it)."""
     is_quantum = True
 
     def __init__(self, circuit: QuantumCircuit, input_params: Sequence, weight_params: Sequence,
                  observables=None, backend: str = "torch", gradient: str = "backprop", shots: int | None = None,
                  dtype: torch.dtype = torch.float32, estimator: BaseEstimatorV2 | None = None,
                  noise_model=None, fake_backend=None, seed: int | None = None, init="uniform",
-                 device="cpu", gradient_options: dict | None = None, optimization_level: int = 1):
+                 device="cpu", gradient_options: dict | None = None, optimization_level: int = 1,
+                 pass_manager=None):
         super().__init__()
-        _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise_model, fake_backend)
+        fake_backend, noise_model = resolve_backend(fake_backend, "fake_backend"), resolve_noise_model(noise_model)
+        _check_layer_args(circuit, backend, gradient, dtype, shots, estimator, noise_model, fake_backend, pass_manager)
         device = _check_device(device)
         circuit = _prepare_circuit(circuit)
         self.input_params, self.weight_params = _check_params(circuit, input_params, weight_params)
@@ -256,68 +360,166 @@ class QuantumLayer(nn.Module):
         _check_observables(self.observables)
         _check_memory(circuit.num_qubits, backend, dtype)
         self.circuit, self.backend, self.gradient, self.shots = circuit, backend, gradient, shots
-        self.dtype, self.seed = dtype, seed
+        self.dtype, self.seed, self.check_finite = dtype, seed, True
         self.n_qubits, self.n_inputs = circuit.num_qubits, len(self.input_params)
         self.n_weights, self.n_obs = len(self.weight_params), len(self.observables)
+        self._config = dict(estimator=estimator, noise_model=noise_model, fake_backend=fake_backend,
+                            pass_manager=pass_manager, gradient_options=dict(gradient_options or {}),
+                            optimization_level=optimization_level)
         self.weight = nn.Parameter(self._init_weights(init, seed).to(device=device, dtype=dtype))
-        self._counter = CountingEstimator(None)
-        self._qnn = None
+        self._counter, self._qnn = CountingEstimator(None), None
         if backend == "torch":
-            self.sim = _compile_native(circuit, self.input_params, self.weight_params, self.observables, dtype, device,
-                                       noise_model, fake_backend, seed, optimization_level)
             # the estimator samples every circuit evaluation when `shots` (from the exact probabilities)
             self.estimator = get_estimator(gradient, shots=shots, seed=0 if seed is None else seed,
-                                           **(gradient_options or {}))
-        else:
-            self._qnn = self._make_qnn(backend, estimator, noise_model, fake_backend, seed,
-                                       gradient_options or {}, optimization_level)
+                                           **self._config["gradient_options"])
+        self._build()
+
+    @property
+    def sim(self):
+        "The native simulator (backend 'torch'; rebuilt at first use after unpickling), else None."
+        s = self._modules.get("sim")
+        if s is None and self.backend == "torch": self._build(); s = self._modules["sim"]
+        return s
 
     @property
     def circuit_evals(self) -> int:
         "Circuit evaluations so far (see the notebook for what counts as one on each backend)."
-        return self.estimator.evals if self.backend == "torch" else self._counter.evals
+        if self.backend != "torch": return self._counter.evals
+        ce = getattr(self.estimator, "compiled_evals", None)
+        return self.estimator.evals + (int(ce) if ce is not None else 0)     # (+ those counted in compiled graphs)
     @circuit_evals.setter
     def circuit_evals(self, v: int):
-        if self.backend == "torch": self.estimator.evals = int(v)
+        if self.backend == "torch":
+            self.estimator.evals = int(v)
+            if getattr(self.estimator, "compiled_evals", None) is not None: self.estimator.compiled_evals.zero_()
         else: self._counter.evals = int(v)
+
+# %% ../nbs/05_quantum.ipynb #e662d539
+@patch
+def _build(self: QuantumLayer):
+    "Compile the native simulator ('torch') or build the QNN ('qiskit', 'aer') from the layer's configuration."
+    c = self._config
+    if self.backend == "torch":
+        self._modules["sim"] = _compile_native(self.circuit, self.input_params, self.weight_params, self.observables,
+                                               self.dtype, self.weight.device, c["noise_model"], c["fake_backend"],
+                                               self.seed, c["optimization_level"])
+        mc = getattr(self._modules["sim"], "_memory_check", None)
+        if mc is not None: mc(1)     # (reads the free memory once now, not in a compiled forward: see B-requests, C 1)
+    else:
+        self._qnn = self._make_qnn(self.backend, c["estimator"], c["noise_model"], c["fake_backend"], self.seed,
+                                   c["gradient_options"], c["optimization_level"], c["pass_manager"])
 
 # %% ../nbs/05_quantum.ipynb #40f72002
 @patch
 def _init_weights(self: QuantumLayer, init, seed) -> torch.Tensor:
-    "The initial weights in float64: drawn ('uniform', 'normal', seeded by `seed`) or given as a tensor."
+    """The initial weights in float64: drawn ('uniform', 'normal', seeded by `seed`) or given as a tensor. A tensor of
+    lower precision than the layer's dtype is refused: its digits are already lost (cast it yourself if those are
+    the values you mean)."""
     n = self.n_weights
     g = torch.Generator().manual_seed(seed) if seed is not None else None
     if isinstance(init, str):
         if init == "uniform": return 2 * math.pi * torch.rand(n, generator=g, dtype=torch.float64)
         if init == "normal": return 0.1 * torch.randn(n, generator=g, dtype=torch.float64)
         raise ValueError(f"unknown init {init!r}; choose from {INITS} or pass a tensor of {n} weights")
-    w = torch.as_tensor(init, dtype=torch.float64).detach().clone()
+    src = init.dtype if isinstance(init, (torch.Tensor, np.ndarray)) else None
+    low = {torch.float16, torch.bfloat16, torch.float32, np.dtype("float16"), np.dtype("float32")}
+    if src in low and self.dtype == torch.float64:
+        raise ValueError(f"init is {src} (about {7 if src in (torch.float32, np.dtype('float32')) else 3} significant digits) "
+                         "but the layer computes in float64: pass the weights in float64, or init.double() if the rounded "
+                         "values are the ones you mean (to continue a float32 layer in float64: layer.double())")
+    w = torch.as_tensor(init, dtype=torch.float64).detach().clone().cpu()
     if w.shape != (n,): raise ValueError(f"init tensor has shape {tuple(w.shape)}, expected ({n},) = len(weight_params)")
     if not torch.isfinite(w).all(): raise ValueError("init tensor has NaN or inf values")
     return w
 
 # %% ../nbs/05_quantum.ipynb #e0aab5c3
 @patch
-def _make_qnn(self: QuantumLayer, backend, estimator, noise_model, fake_backend, seed, gopts, opt_level):
+def _make_qnn(self: QuantumLayer, backend, estimator, noise_model, fake_backend, seed, gopts, opt_level, pass_manager=None):
     "qiskit-machine-learning's `EstimatorQNN` for the 'qiskit' and 'aer' backends, on a counting estimator."
     from qiskit_machine_learning.neural_networks import EstimatorQNN
     circuit, observables = self.circuit, self.observables
-    precision = 0.0 if self.shots is None else 1 / math.sqrt(self.shots)
-    if backend == "qiskit":
-        est = estimator if estimator is not None else StatevectorEstimator(
-            default_precision=precision, seed=np.random.default_rng(seed))
+    if estimator is not None:
+        est, circuit, observables, precision = self._estimator_setup(estimator, pass_manager, seed, opt_level)
+    elif backend == "qiskit":
+        precision = 0.0 if self.shots is None else 1 / math.sqrt(self.shots)
+        est = StatevectorEstimator(default_precision=precision, seed=np.random.default_rng(seed))
+        if pass_manager is not None: circuit, observables = self._transpile(pass_manager, None)
     else:
-        est, circuit, observables = self._aer_setup(noise_model, fake_backend, seed, opt_level)
-        if self.shots is not None: precision = est.options.default_precision
-    self._counter = CountingEstimator(est)
-    grad = _qiskit_gradient(self.gradient, self._counter, seed, gopts)
+        est, circuit, observables = self._aer_setup(noise_model, fake_backend, seed, opt_level, pass_manager)
+        precision = 0.0 if self.shots is None else est.options.default_precision
+    if self.gradient == "lin_comb" and circuit is not self.circuit:
+        raise ValueError("gradient='lin_comb' adds an auxiliary qubit to the circuit, which a circuit already "
+                         "transpiled to a device's qubits cannot take; use 'param_shift' or 'spsa'")
+    evals = self._counter.evals
+    self._counter = CountingEstimator(est, precision)
+    self._counter.evals = evals
+    grad = _qiskit_gradient(self.gradient, self._counter, seed, gopts, self.shots)
     return EstimatorQNN(circuit=circuit, estimator=self._counter, observables=observables,
                         input_params=self.input_params, weight_params=self.weight_params, gradient=grad,
                         input_gradients=True, default_precision=precision)
 
+# %% ../nbs/05_quantum.ipynb #98b479d0
+def estimator_backend(estimator) -> BackendV2 | None:
+    "The backend an EstimatorV2 runs on (qiskit-ibm-runtime's, Aer's, `BackendEstimatorV2`), or None (statevector)."
+    est = estimator.estimator if isinstance(estimator, CountingEstimator) else estimator
+    b = getattr(est, "backend", None)
+    if callable(b) and not isinstance(b, BackendV2):
+        try: b = b()                                              # qiskit-ibm-runtime: a method
+        except Exception: b = None
+    if not isinstance(b, BackendV2): b = getattr(est, "_backend", None)   # Aer's EstimatorV2 keeps no public one
+    return b if isinstance(b, BackendV2) else None
+
+
+def estimator_kind(estimator) -> str:
+    """'exact' (exact values at precision 0: `StatevectorEstimator`, Aer's `EstimatorV2`), 'shots' (estimates from
+    measurements only: `BackendEstimatorV2`, qiskit-ibm-runtime's estimators, also in local testing mode) or
+    'unknown'."""
+    from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
+    est = estimator.estimator if isinstance(estimator, CountingEstimator) else estimator
+    if isinstance(est, (StatevectorEstimator, AerEstimatorV2)): return "exact"
+    if isinstance(est, BackendEstimatorV2) or type(est).__module__.split(".")[0] == "qiskit_ibm_runtime": return "shots"
+    return "unknown"
+
+# %% ../nbs/05_quantum.ipynb #44e520f7
+@patch
+def _transpile(self: QuantumLayer, pm, target) -> tuple:
+    "`(circuit, observables)` transpiled by `pm` (observables mapped to its layout), parameters checked."
+    if target is not None and getattr(target, "num_qubits", None) is not None and self.n_qubits > target.num_qubits:
+        raise ValueError(f"the circuit has {self.n_qubits} qubits but {getattr(target, 'name', target)} has only "
+                         f"{target.num_qubits}; use fewer qubits or a larger device")
+    tc = pm.run(self.circuit)
+    if set(tc.parameters) != set(self.circuit.parameters):
+        lost = sorted(p.name for p in set(self.circuit.parameters) - set(tc.parameters))
+        raise ValueError(f"transpilation removed the circuit parameters {lost} (a gate whose angle has no effect?); "
+                         "use optimization_level=0 or a pass manager that keeps them")
+    obs = [o.apply_layout(tc.layout) for o in self.observables] if tc.layout is not None else list(self.observables)
+    self.transpiled_circuit = tc
+    return tc, obs
+
+
+@patch
+def _estimator_setup(self: QuantumLayer, estimator, pass_manager, seed, opt_level) -> tuple:
+    """`(estimator, circuit, observables, precision)` for a user's EstimatorV2: the circuit transpiled for its backend
+    (or by `pass_manager`), observables on the layout, shots required where the estimator only samples."""
+    from qiskit.transpiler import generate_preset_pass_manager
+    est = estimator.estimator if isinstance(estimator, CountingEstimator) else estimator
+    kind, target = estimator_kind(est), estimator_backend(est)
+    name = f"{type(est).__module__.split('.')[0]}.{type(est).__name__}" + (f" on {target.name}" if target is not None else "")
+    if self.shots is None and kind == "shots":
+        raise ValueError(f"estimator {name} estimates expectation values from measurement shots and cannot return exact "
+                         "ones (precision 0): give the shots per expectation value, e.g. QuantumLayer(..., "
+                         "estimator=est, shots=4096) (precision 1/sqrt(shots) = 0.0156)")
+    pm = pass_manager if pass_manager is not None else (
+        generate_preset_pass_manager(optimization_level=opt_level, backend=target, seed_transpiler=0 if seed is None else seed)
+        if target is not None else None)
+    circuit, obs = self._transpile(pm, target) if pm is not None else (self.circuit, list(self.observables))
+    if self.shots is None: precision = 0.0 if kind == "exact" else None          # unknown: the estimator's default
+    else: precision = 1 / math.sqrt(self.shots - 0.5) if kind == "shots" else 1 / math.sqrt(self.shots)
+    return est, circuit, obs, precision
+
 # %% ../nbs/05_quantum.ipynb #8224d786
 @patch
-def _aer_setup(self: QuantumLayer, noise_model, fake_backend, seed, opt_level):
+def _aer_setup(self: QuantumLayer, noise_model, fake_backend, seed, opt_level, pass_manager=None):
     "`(estimator, transpiled circuit, observables on its layout)` on an Aer simulator (noise, fake backend)."
     from qiskit_aer import AerSimulator
     from qiskit_aer.primitives import EstimatorV2 as AerEstimatorV2
@@ -339,13 +541,10 @@ def _aer_setup(self: QuantumLayer, noise_model, fake_backend, seed, opt_level):
         sim = AerSimulator.from_backend(fake_backend, **kw)   # its noise model, coupling map and basis
     else:
         sim = AerSimulator(**kw)
-    pm = generate_preset_pass_manager(optimization_level=opt_level, backend=sim,
-                                      seed_transpiler=0 if seed is None else seed)
-    tc = pm.run(self.circuit)
-    if set(tc.parameters) != set(self.circuit.parameters):
-        raise ValueError("transpilation removed circuit parameters; use optimization_level=0")
-    obs = [o.apply_layout(tc.layout) for o in self.observables]
-    self.transpiled_circuit, self.aer_simulator = tc, sim
+    pm = pass_manager if pass_manager is not None else generate_preset_pass_manager(
+        optimization_level=opt_level, backend=sim, seed_transpiler=0 if seed is None else seed)
+    tc, obs = self._transpile(pm, sim)
+    self.aer_simulator = sim
     if self.shots is None:
         est = AerEstimatorV2.from_backend(sim, options=dict(default_precision=0.0, run_options=dict(seed_simulator=seed)))
     else:   # BackendEstimatorV2 runs ceil(1/precision**2) shots: this precision gives exactly `shots`
@@ -354,59 +553,289 @@ def _aer_setup(self: QuantumLayer, noise_model, fake_backend, seed, opt_level):
     return est, tc, obs
 
 # %% ../nbs/05_quantum.ipynb #bdc435a3
+_NONFINITE = ("QuantumLayer: the circuit's outputs are not finite (NaN or inf): the input or a weight holds NaN or inf, "
+              "or a gate angle is undefined (log or sqrt of a negative number?) or too large for some input; call the "
+              "layer eagerly (not compiled, not under torch.func) on that batch to see which")
+
+
+def _unwrap(t: torch.Tensor) -> torch.Tensor:
+    "The plain tensor under torch.func's wrappers (vmap, grad): a check on it runs once for the whole batch."
+    while torch._C._functorch.is_functorch_wrapped_tensor(t): t = torch._C._functorch.get_unwrapped(t)
+    return t
+
+
 @patch
-def _check_finite(self: QuantumLayer, x: torch.Tensor) -> None:
-    "The exact checks behind a cheap one that failed: which of `x` and the weights holds a NaN or inf."
-    if not torch.isfinite(x).all(): raise ValueError("input contains NaN or inf values")
-    if not torch.isfinite(self.weight).all():
-        raise ValueError("layer.weight contains NaN or inf values (did training diverge?)")
+def _assert_finite(self: QuantumLayer, t: torch.Tensor, x: torch.Tensor) -> None:
+    """Refuse a non-finite `t` with no host synchronisation: `torch._assert_async` (on CPU it raises at once; compiled,
+    it is part of the graph). Eagerly, a failure is explained exactly (`_diagnose`, which may synchronise: it only
+    runs on the way to an error)."""
+    if torch._C._are_functorch_transforms_active():
+        torch._assert_async(torch.isfinite(_unwrap(t)).all(), _NONFINITE)
+    elif torch.compiler.is_compiling():
+        torch._assert_async(torch.isfinite(t).all(), _NONFINITE)
+    else:
+        try: torch._assert_async(torch.isfinite(t).all(), _NONFINITE)
+        except RuntimeError as e:
+            if _NONFINITE not in str(e): raise
+            self._diagnose(x, t if t is not x else None)
+            raise
+
+
+@patch
+def _diagnose(self: QuantumLayer, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+    "Raise the exact reason for non-finite outputs `y` (or a non-finite `x`): which input, weight or gate angle."
+    xd, wd = x.detach(), self.weight.detach()
+    bad = ~torch.isfinite(xd)
+    if bad.any():
+        r, c = (int(v) for v in bad.nonzero()[0])
+        raise ValueError(f"input contains NaN or inf values ({int(bad.sum())} of {xd.numel()}; the first at row {r}, "
+                         f"column {c}: {xd[r, c].item()}); find where they come from (a NaN made upstream: "
+                         "torch.autograd.set_detect_anomaly(True) names the operation)")
+    badw = ~torch.isfinite(wd)
+    if badw.any():
+        raise ValueError(f"layer.weight contains NaN or inf values (entries {badw.nonzero().flatten().tolist()[:10]}): did "
+                         "training diverge? Lower the learning rate or clip the gradients, and restore the weights from a "
+                         "checkpoint")
+    raise ValueError(self._angle_report(xd, wd, y))
+
+
+@patch
+def _angle_report(self: QuantumLayer, x, w, y=None) -> str:
+    """Why the outputs of finite inputs and weights are not finite: the first gate angle that is not a real number, or
+    is too large, at the first bad row (every row when `y` is None), evaluated by Qiskit from the circuit itself."""
+    rows = range(x.shape[0]) if y is None else (~torch.isfinite(y.detach())).any(1).nonzero().flatten().tolist()
+    wv = dict(zip(self.weight_params, w.double().tolist()))
+    limit = 1e15 if self.dtype == torch.float64 else 1e7      # beyond: the angle's value is lost to rounding
+    biggest = (0.0, None)
+    for r in list(rows)[:1000]:
+        vals = {**dict(zip(self.input_params, x[r].double().tolist())), **wv}
+        for i, inst in enumerate(self.circuit.data):
+            for e in inst.operation.params:
+                if not isinstance(e, ParameterExpression) or not e.parameters: continue
+                try: v, err = complex(e.bind({p: vals[p] for p in e.parameters})), None
+                except Exception as ex: v, err = complex(float("nan")), ex
+                where = (f"gate {inst.operation.name!r} on qubit(s) {[self.circuit.find_bit(q).index for q in inst.qubits]} "
+                         f"(instruction {i})")
+                at = ", ".join(f"{p.name} = {vals[p]:.4g}" for p in sorted(e.parameters, key=lambda p: p.name))
+                if err is not None and "infinite" in str(err): v, err = complex(float("inf")), None   # overflowed
+                if err is not None or math.isnan(v.real) or abs(v.imag) > 1e-12 * max(1.0, abs(v.real)):
+                    what = f"raises {type(err).__name__} ({err})" if err is not None else f"is {v:.4g}"
+                    return (f"the circuit's outputs are not finite at input row {r}: {where} has the angle {e}; at {at} it "
+                            f"{what}, not a real number (log or sqrt of a negative number? a division by zero?): keep "
+                            "the inputs in the expression's domain (e.g. squash them with a sigmoid before the layer) or "
+                            "change the expression")
+                if abs(v.real) > biggest[0]: biggest = (abs(v.real), (r, where, e, at, v.real))
+        if y is not None and biggest[0] > limit: break
+    if biggest[0] > limit:
+        r, where, e, at, v = biggest[1]
+        return (f"the circuit's outputs are not finite at input row {r}: {where} has the angle {e}; at {at} it is {v:.3g}, too "
+                f"large for {str(self.dtype).replace('torch.', '')} arithmetic; scale the inputs (e.g. a sigmoid or tanh "
+                "before the layer)")
+    return (f"the circuit's outputs are not finite although its inputs, weights and every gate angle are finite (largest "
+            f"|angle| {biggest[0]:.3g}): please report this, with the circuit")
 
 # %% ../nbs/05_quantum.ipynb #b14ad53e
 @patch
-def _check_input(self: QuantumLayer, x, finite: bool = True) -> torch.Tensor:
-    """`x` as a `(batch, n_inputs)` tensor of the layer's dtype, or a clear error (shape, dtype; with `finite`, NaN or
-    inf in `x` or in the weights)."""
-    if isinstance(x, np.ndarray): x = torch.as_tensor(x)
-    if not isinstance(x, torch.Tensor): raise TypeError(f"expected a torch tensor of shape (batch, {self.n_inputs}), got {type(x).__name__}")
+def _input(self: QuantumLayer, x) -> torch.Tensor:
+    "`x` as a `(batch, n_inputs)` tensor of the layer's dtype, on its device, or a clear error (cheap: no sync)."
+    if not isinstance(x, torch.Tensor):
+        if not isinstance(x, np.ndarray):
+            raise TypeError(f"expected a torch tensor of shape (batch, {self.n_inputs}), got {type(x).__name__}")
+        x = torch.as_tensor(x)
     if x.ndim != 2 or x.shape[1] != self.n_inputs:
         raise ValueError(f"expected input of shape (batch, n_in) = (batch, {self.n_inputs}), got {tuple(x.shape)}"
                          + ("; for one sample use x[None]" if x.ndim == 1 and x.shape[0] == self.n_inputs else ""))
-    if x.is_complex(): raise TypeError(f"input must be real, got {x.dtype}")
-    x = x if x.dtype == self.dtype else x.to(self.dtype)     # (checked after the cast: beyond float32's range is inf)
-    # a NaN or inf anywhere makes the sum non-finite (finite values can overflow it: then the exact checks)
-    if finite and not math.isfinite(x.detach().sum().item() + self.weight.detach().sum().item()): self._check_finite(x)
+    if x.dtype != self.dtype:
+        if x.is_complex(): raise TypeError(f"input must be real, got {x.dtype}")
+        x = x.to(self.dtype)
+    if x.device != self.weight.device:
+        if x.device.type == "meta":
+            raise ValueError("the input is on the meta device (a tensor with a shape and no values): no circuit can be "
+                             f"simulated on it; create it on {self.weight.device} (the layer's device)")
+        raise ValueError(f"the input is on {x.device} but the layer on {self.weight.device}: move one of them "
+                         f"(x.to({str(self.weight.device)!r}), or layer.to({str(x.device)!r}))")
     return x
-
-# %% ../nbs/05_quantum.ipynb #52fac906
-@patch
-def _native(self: QuantumLayer, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-    "The native backend's forward pass (the one place gradient estimators for 'torch' hook into)."
-    return self.estimator(self.sim, x, w)
 
 # %% ../nbs/05_quantum.ipynb #7682f4b6
 @patch
 def forward(self: QuantumLayer, x: torch.Tensor) -> torch.Tensor:
     """The expectation values `(B, n_obs)` of the observables for the inputs `x (B, n_in)` and the layer's weights.
-    Exact native values (no shots) are checked after the fact: a NaN or inf in `x` or in a weight that acts on the
-    outputs makes them non-finite (one check instead of two before the call)."""
-    after = self.backend == "torch" and self.estimator.shots is None
-    x = self._check_input(x, finite=not after)
+    Exact native values are checked after the call, without a host synchronisation (`_assert_finite`): a NaN or
+    inf in `x`, in a weight that acts on the outputs, or in a gate angle makes them non-finite, and the error says
+    which. Sampled values (shots) are checked before (a NaN has no samples)."""
+    w = self.weight
+    if type(x) is not torch.Tensor or x.dtype != self.dtype or x.ndim != 2 or x.shape[1] != self.n_inputs \
+            or x.device != w.device: x = self._input(x)          # (the common case checked inline: one attribute read each)
+    if self.backend != "torch": return self._qiskit_forward(x)
     if x.shape[0] == 0:   # an empty batch: an empty result, still connected to the weights (zero gradient)
-        return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + self.weight.sum())
-    if self.backend != "torch": return _QNNFunction.apply(x, self.weight, self._qnn)
-    y = self._native(x, self.weight)
-    if after and not math.isfinite(y.detach().sum().item()):
-        self._check_finite(x)
-        raise ValueError(f"the circuit's outputs are not finite although its inputs and weights are: inputs too large "
-                         f"for the angle arithmetic? (largest |x| = {x.abs().max().item():.3g})")
+        return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + w.sum())
+    est, check = self.estimator, self.check_finite
+    if check and est.shots is not None: self._assert_finite(torch.cat([x.reshape(-1), w.reshape(-1)]), x)
+    try: y = est(self.sim, x, w)
+    except NotImplementedError as e:      # (torch.autograd.forward_ad: the simulator's autograd nodes have no jvp)
+        if "jvp" in str(e) and FORWARD_MODE_MESSAGE not in str(e): raise NotImplementedError(FORWARD_MODE_MESSAGE) from e
+        raise
+    if check and est.shots is None:     # the cheapest test (2 small ops, compiled or not): the sum is NaN when an output
+        # is NaN, and an infinite angle makes NaN (its sine), never inf, in the circuit's outputs
+        s = (_unwrap(y) if torch._C._are_functorch_transforms_active() else y).detach().sum()
+        try: torch._assert_async(s == s, _NONFINITE)
+        except RuntimeError:
+            if not torch._C._are_functorch_transforms_active(): self._diagnose(x, y)    # (eagerly: the exact reason)
+            raise
     return y
+
+
+@patch
+def _qiskit_forward(self: QuantumLayer, x: torch.Tensor) -> torch.Tensor:
+    "The 'qiskit' and 'aer' backends: EstimatorQNN through `_QNNFunction` (float64 numpy: a host copy anyway)."
+    if self.check_finite and not (torch.isfinite(x).all() and torch.isfinite(self.weight).all()): self._diagnose(x)
+    if x.shape[0] == 0:
+        return x.new_zeros(0, self.n_obs) + 0 * (x.sum(1, keepdim=True) + self.weight.sum())
+    if self._qnn is None: self._build()
+    try: return _QNNFunction.apply(x, self.weight, self._qnn)
+    except Exception as e:       # Qiskit refuses to bind an angle that is not a real number: say which and where
+        if ("bad type after binding" in str(e) or "complex parameter expression" in str(e)
+                or isinstance(e, (ZeroDivisionError, OverflowError))):
+            raise ValueError(self._angle_report(x.detach(), self.weight.detach())) from e
+        raise
 
 # %% ../nbs/05_quantum.ipynb #c9de8fd6
 @patch
 def extra_repr(self: QuantumLayer) -> str:
+    est = self._config.get("estimator")
+    on = (f", estimator={type(est).__name__}" + (f" on {estimator_backend(est).name}" if estimator_backend(est) is not None else "")
+          if est is not None else "")
     return (f"n_qubits={self.n_qubits}, n_inputs={self.n_inputs}, n_weights={self.n_weights}, "
             f"n_obs={self.n_obs}, backend={self.backend!r}, gradient={self.gradient!r}, shots={self.shots}, "
-            f"dtype={self.dtype}")
+            f"dtype={self.dtype}{on}")
+
+# %% ../nbs/05_quantum.ipynb #e32345a9
+@patch
+def _apply(self: QuantumLayer, fn, recurse=True):
+    """`.to(dtype/device)`, `.double()`, `.float()`, `.cuda()`: the weight and the compiled simulator follow, and the layer
+    computes in the new dtype. Half precision and devices the simulator cannot run on are refused before anything
+    moves."""
+    probe = fn(torch.zeros((), dtype=self.dtype, device=self.weight.device))
+    if probe.dtype != self.dtype and probe.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"QuantumLayer computes in float32 or float64, not {probe.dtype}: keep it in float32 (e.g. convert "
+                        "the rest of the model, then model.<layer>.float()), or in float64 for exact results")
+    if probe.device != self.weight.device: _check_device(probe.device)
+    super(QuantumLayer, self)._apply(fn, recurse)
+    self.dtype = self.weight.dtype
+    sim = self._modules.get("sim")
+    if sim is not None and getattr(sim, "real_dtype", self.dtype) != self.dtype:   # (`recurse=False`: the simulator did not follow)
+        sim._apply(fn)
+    return self
+
+# %% ../nbs/05_quantum.ipynb #58296146
+@patch
+def __getstate__(self: QuantumLayer):
+    state = self.__dict__.copy()
+    state["_modules"] = type(self._modules)((k, v) for k, v in self._modules.items() if k != "sim")
+    state["_qnn"], state["_counter"] = None, CountingEstimator(None)
+    state["_evals"] = self._counter.evals
+    cfg = dict(self._config)
+    for k in ("estimator", "pass_manager"):
+        if cfg.get(k) is not None:
+            try: pickle.dumps(cfg[k])
+            except Exception as e:
+                warnings.warn(f"QuantumLayer: the {k} ({type(cfg[k]).__name__}) cannot be pickled ({type(e).__name__}: {e}); "
+                              "the layer is saved without it: after loading, give it one with "
+                              f"layer.to_backend('{self.backend}', {k}=...)", stacklevel=2)
+                cfg[k], cfg[f"{k}_lost"] = None, type(cfg[k]).__name__
+    state["_config"] = cfg
+    for k in ("transpiled_circuit", "aer_simulator"): state.pop(k, None)
+    return state
+
+
+@patch
+def __setstate__(self: QuantumLayer, state):
+    evals = state.pop("_evals", 0)
+    super(QuantumLayer, self).__setstate__(state)
+    self._counter.evals = evals
+    lost = [k for k in ("estimator", "pass_manager") if self._config.get(f"{k}_lost")]
+    if lost and self.backend != "torch":
+        def refuse(*a, **kw):
+            raise RuntimeError(f"this layer was saved without its {lost[0]} ({self._config[lost[0] + '_lost']} could not be "
+                               f"pickled): give it one, layer = layer.to_backend('{self.backend}', {lost[0]}=...)")
+        self._build = refuse
+
+
+@patch
+def __deepcopy__(self: QuantumLayer, memo):
+    new = self.__class__.__new__(self.__class__)
+    memo[id(self)] = new
+    for k, v in self.__dict__.items(): object.__setattr__(new, k, copy.deepcopy(v, memo))
+    return new
+
+
+@patch
+def _load_from_state_dict(self: QuantumLayer, state_dict, prefix, local_metadata, strict, missing_keys,
+                          unexpected_keys, error_msgs):
+    "A TorchConnector's state dict (its weights under `<prefix>_weights`, and `<prefix>weight` as an alias) loads."
+    if prefix + "_weights" in state_dict:
+        state_dict.setdefault(prefix + "weight", state_dict.pop(prefix + "_weights"))
+    super(QuantumLayer, self)._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                                    unexpected_keys, error_msgs)
+
+# %% ../nbs/05_quantum.ipynb #6b6af29a
+@patch
+def to_backend(self: QuantumLayer, backend: str | None = None, **kwargs) -> QuantumLayer:
+    """A new layer with this one's circuit, observables and (trained) weights on another backend, estimator or
+    device: `layer.to_backend('qiskit', estimator=EstimatorV2(mode=backend), shots=4096)`. Keyword arguments are
+    `QuantumLayer`'s (those not given are this layer's, except the backend-specific `estimator`, `noise_model`,
+    `fake_backend`, `pass_manager`, `gradient` and `shots`, which start afresh when the backend changes)."""
+    backend = self.backend if backend is None else backend
+    same = backend == self.backend
+    cfg = {k: v for k, v in self._config.items() if not k.endswith("_lost")}
+    kw = dict(backend=backend, dtype=self.dtype, seed=self.seed, device=self.weight.device,
+              optimization_level=cfg["optimization_level"])
+    if same: kw.update(shots=self.shots, gradient=self.gradient, gradient_options=cfg["gradient_options"], estimator=cfg["estimator"],
+                       noise_model=cfg["noise_model"], fake_backend=cfg["fake_backend"], pass_manager=cfg["pass_manager"])
+    kw.update(kwargs)
+    if kw.get("estimator") is not None or kw.get("noise_model") is not None or kw.get("fake_backend") is not None:
+        for k in ("estimator", "noise_model", "fake_backend"):     # what the caller gave replaces what the layer had
+            if k not in kwargs and same and any(j in kwargs for j in ("estimator", "noise_model", "fake_backend")): kw[k] = None
+    if kw["backend"] == "torch": kw.pop("pass_manager", None); kw.pop("estimator", None)
+    new = QuantumLayer(self.circuit, self.input_params, self.weight_params, self.observables,
+                       init=self.weight.detach().double().cpu(), **kw)
+    new.check_finite = self.check_finite
+    return new
+
+# %% ../nbs/05_quantum.ipynb #a60ca8cd
+@patch(cls_method=True)
+def from_qnn(cls: QuantumLayer, qnn, backend: str = "torch", **kwargs) -> QuantumLayer:
+    """A layer computing what qiskit-machine-learning's `qnn` computes: an `EstimatorQNN` (its circuit, input and weight
+    parameters, observables), a `SamplerQNN` (its probabilities or `interpret` classes, as `probability_observables`),
+    or a `TorchConnector` around either (its weights become the layer's `init`). Other keywords are `QuantumLayer`'s;
+    the QNN's own estimator is not reused (pass `estimator=` for that)."""
+    from qiskit_machine_learning.neural_networks import EstimatorQNN, SamplerQNN
+    from qiskit_machine_learning.connectors import TorchConnector
+    if isinstance(qnn, TorchConnector):
+        kwargs.setdefault("init", qnn.weight.detach().double())
+        qnn = qnn.neural_network
+    if isinstance(qnn, EstimatorQNN):
+        circuit, obs = qnn.circuit, list(qnn.observables)
+    elif isinstance(qnn, SamplerQNN):
+        if qnn.sparse: raise ValueError("a sparse SamplerQNN is not supported: build it with sparse=False")
+        if len(qnn.output_shape) != 1:
+            raise ValueError(f"SamplerQNN output_shape {qnn.output_shape}: only one-dimensional outputs are supported")
+        circuit = qnn.circuit
+        meas = [(circuit.find_bit(m.qubits[0]).index, circuit.find_bit(m.clbits[0]).index)
+                for m in circuit.data if m.operation.name == "measure"]
+        if meas:        # SamplerQNN reads the integer of the classical bits: supported where bit i is qubit i
+            if sorted(meas) != [(q, q) for q in range(circuit.num_qubits)]:
+                raise ValueError("the SamplerQNN's circuit measures qubits into other classical bits (or not all of them): "
+                                 "build it on the circuit without measurements (SamplerQNN then measures every qubit)")
+            circuit = circuit.remove_final_measurements(inplace=False)
+        obs = probability_observables(circuit.num_qubits, qnn._interpret, qnn.output_shape[0])
+    else:
+        raise TypeError(f"from_qnn takes qiskit-machine-learning's EstimatorQNN or SamplerQNN (or a TorchConnector around "
+                        f"one), got {type(qnn).__name__}")
+    if getattr(circuit, "layout", None) is not None:
+        raise ValueError("the QNN's circuit is already transpiled for a device (it has a layout): build the layer from "
+                         "the circuit before transpilation and give estimator= (the layer transpiles for its backend)")
+    return cls(circuit, qnn.input_params, qnn.weight_params, obs, backend=backend, **kwargs)
 
 # %% ../nbs/05_quantum.ipynb #262101c5
 class HybridStudent(nn.Module):

@@ -6,7 +6,7 @@
 __all__ = ['PROFILES', 'PROFILE_BASE', 'OUTPUT_SUFFIXES', 'RESERVED_OUTPUTS', 'FINAL_PREFIX', 'KERNEL_ENV', 'repo_root',
            'default_experiments_dir', 'find_experiments', 'code_version', 'notebook_profiles', 'notebook_parameters',
            'resolve_parameters', 'collect_outputs', 'run_notebook', 'sha256_file', 'Manifest', 'NoExperimentsError',
-           'reproduce', 'main']
+           'ReproductionInterrupted', 'reproduce', 'PublishError', 'main']
 
 # %% ../nbs/10_reproduce.ipynb #aa412058
 import argparse
@@ -27,8 +27,8 @@ from typing import Any, Sequence
 
 import nbformat
 
-from .data import DATASETS, atomic_write_bytes, atomic_write_text, split_dataset_spec
-from .sweep import dask_client, Progress
+from .data import DATASETS, atomic_write_bytes, atomic_write_text, ensure_writable_dir, split_dataset_spec
+from .sweep import PROGRESS_ENV, dask_client, Progress
 
 # %% ../nbs/10_reproduce.ipynb #d5bb2396
 def repo_root() -> Path | None:
@@ -159,13 +159,16 @@ def _quiet_papermill():
 
 # %% ../nbs/10_reproduce.ipynb #803c9912
 @contextlib.contextmanager
-def _kernel_env(env: dict[str, str]):
-    "Set the variables of `env` that are not already set, for the kernels started inside."
-    added = {k: v for k, v in env.items() if k not in os.environ}
+def _kernel_env(env: dict[str, str], override: Sequence[str] = ()):
+    "Set the variables of `env` that are not already set (those named in `override` in any case) for the kernels started inside."
+    saved = {k: os.environ.get(k) for k in env if k in override}
+    added = {k: v for k, v in env.items() if k not in os.environ or k in override}
     os.environ.update(added)
     try: yield
     finally:
-        for k in added: os.environ.pop(k, None)
+        for k in added:
+            if saved.get(k) is not None: os.environ[k] = saved[k]
+            else: os.environ.pop(k, None)
 
 # %% ../nbs/10_reproduce.ipynb #c369c9de
 def collect_outputs(out_dir: str | os.PathLike, suffixes: Sequence[str] = OUTPUT_SUFFIXES) -> dict[str, bytes]:
@@ -180,36 +183,39 @@ def collect_outputs(out_dir: str | os.PathLike, suffixes: Sequence[str] = OUTPUT
 
 # %% ../nbs/10_reproduce.ipynb #7c3453f4
 def run_notebook(nb_json: str, parameters: dict, kernel_name: str = 'python3', start_timeout: float = 120,
-                 execution_timeout: float | None = None) -> dict:
+                 execution_timeout: float | None = None, progress_file: str | None = None) -> dict:
     """Execute one notebook (given as JSON text) with papermill; never raises for notebook errors.
 
     Returns {'status': 'ok'|'failed', 'error': str|None, 'wall_time_s', 'notebook': executed JSON
-    text (None when it could not start), 'outputs': {relative path: bytes}}.
+    text (None when it could not start), 'outputs': {relative path: bytes}, 'out_dir': the scratch folder the
+    notebook wrote to (deleted on return, also on Ctrl-C)}. With `progress_file`, the kernel gets
+    `$QKD_PROGRESS_FILE` set to it, where `qkd_nb.sweep.sweep` keeps its progress.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     t0 = time.perf_counter()
     scratch = Path(tempfile.mkdtemp(prefix='qkd-nb-'))
-    cwd, out = scratch / 'cwd', scratch / 'out'
-    source, executed = scratch / 'input.ipynb', scratch / 'executed.ipynb'
-    cwd.mkdir(); out.mkdir()
-    status, error = 'ok', None
     try:
-        notebook_parameters(nbformat.reads(nb_json, as_version=4))   # exactly one `parameters` cell, or a clear error
-        source.write_text(nb_json, encoding='utf-8')
-        with _kernel_env(KERNEL_ENV), _quiet_papermill():
-            pm.execute_notebook(str(source), str(executed), parameters={**parameters, 'out_dir': str(out)},
-                                kernel_name=kernel_name, progress_bar=False, log_output=False, cwd=str(cwd),
-                                start_timeout=start_timeout, execution_timeout=execution_timeout,
-                                extra_arguments=['--IPKernelApp.log_level=CRITICAL'])   # no start-up or shutdown chatter
-    except PapermillExecutionError as e:
-        status, error = 'failed', f'{e.ename}: {e.evalue} (cell [{e.exec_count}])'
-    except Exception as e:
-        status, error = 'failed', f'{type(e).__name__}: {e}'
-    try:
+        cwd, out = scratch / 'cwd', scratch / 'out'
+        source, executed = scratch / 'input.ipynb', scratch / 'executed.ipynb'
+        cwd.mkdir(); out.mkdir()
+        status, error = 'ok', None
+        env = {**KERNEL_ENV, **({PROGRESS_ENV: str(progress_file)} if progress_file else {})}
+        try:
+            notebook_parameters(nbformat.reads(nb_json, as_version=4))   # exactly one `parameters` cell, or a clear error
+            source.write_text(nb_json, encoding='utf-8')
+            with _kernel_env(env, override=(PROGRESS_ENV,)), _quiet_papermill():
+                pm.execute_notebook(str(source), str(executed), parameters={**parameters, 'out_dir': str(out)},
+                                    kernel_name=kernel_name, progress_bar=False, log_output=False, cwd=str(cwd),
+                                    start_timeout=start_timeout, execution_timeout=execution_timeout,
+                                    extra_arguments=['--IPKernelApp.log_level=CRITICAL'])   # no start-up or shutdown chatter
+        except PapermillExecutionError as e:
+            status, error = 'failed', f'{e.ename}: {e.evalue} (cell [{e.exec_count}])'
+        except Exception as e:
+            status, error = 'failed', f'{type(e).__name__}: {e}'
         return dict(status=status, error=error, wall_time_s=time.perf_counter() - t0,
                     notebook=executed.read_text(encoding='utf-8') if executed.exists() else None,
-                    outputs=collect_outputs(out))
+                    outputs=collect_outputs(out), out_dir=str(out))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -286,6 +292,36 @@ def _check_param_names(params: dict | None, declared: dict[str, dict]) -> None:
         raise ValueError(f"--param {', '.join(unknown)}: no notebook of this run has a parameter of that name (a typo?); "
                          f'nothing was run. The parameters are: {listing}')
 
+# %% ../nbs/10_reproduce.ipynb #f82159d1
+def _kind(v) -> str:
+    "The kind of a parameter value, as a user would name it."
+    return {bool: 'a bool (True/False)', int: 'an int', float: 'a number', str: 'a string', list: 'a list', tuple: 'a list',
+            dict: 'a dict', type(None): 'None'}.get(type(v), type(v).__name__)
+
+
+def _fits(default, value) -> bool:
+    "Does `value` have the type of the literal `default`? (None takes anything; an int is a number; a bool is not an int.)"
+    if default is None: return True
+    if isinstance(default, bool) or isinstance(value, bool): return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float): return isinstance(value, (int, float))
+    if isinstance(default, (list, tuple)): return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def _check_param_types(params: dict | None, declared: dict[str, dict]) -> None:
+    """Refuse a `--param` value whose type differs from the literal default a notebook declares for it (an expression
+    default is not checked), naming the parameter, the notebook, the expected type and an example; nothing runs."""
+    for name, value in (params or {}).items():
+        for stem, d in declared.items():
+            if name not in d: continue
+            try: default = ast.literal_eval(d[name])
+            except (ValueError, SyntaxError): continue
+            if not _fits(default, value):
+                shown = value if isinstance(value, str) else repr(value)
+                raise ValueError(f'--param {name}={shown}: notebook {stem} declares {name} = {d[name]}, {_kind(default)}, '
+                                 f'but {value!r} is {_kind(value)}; give {_kind(default)}, e.g. --param {name}={d[name]}. '
+                                 'Nothing was run')
+
 # %% ../nbs/10_reproduce.ipynb #14fe37b1
 def _dataset_arg(dataset) -> str:
     "A built-in dataset name as given, or the absolute path of the user's data (options after `?` kept, data_dir absolute)."
@@ -318,18 +354,45 @@ def _select(nbs: list[Path], names: Sequence[str] | None) -> list[Path]:
 
 # %% ../nbs/10_reproduce.ipynb #ba9ef733
 def _new_run_dir(run_dir) -> Path:
+    "The run folder (default `runs/<timestamp>`), created and probed for writing before anything runs."
     if run_dir is None:
         stamp = _dt.datetime.now().strftime('%Y%m%d-%H%M%S')
         run_dir, i = Path('runs') / stamp, 1
         while run_dir.exists(): run_dir, i = Path('runs') / f'{stamp}-{i}', i + 1
-    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
-    return run_dir
+    return ensure_writable_dir(Path(run_dir), '--run-dir', 'the executed notebooks', 'nothing was run. Give a writable folder')
 
 # %% ../nbs/10_reproduce.ipynb #6ba250a4
 def _rel(p) -> str:
-    "`p` relative to the working directory when it lies below it (portable manifests), else as given."
-    try: return Path(p).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError: return str(p)
+    """`p` relative to the repository root when it lies below it, else relative to the working directory when it lies
+    below that (portable manifests and notebooks), else as given."""
+    q = Path(p).resolve()
+    for base in (repo_root(), Path.cwd().resolve()):
+        if base is None: continue
+        try: return q.relative_to(base.resolve()).as_posix()
+        except ValueError: pass
+    return str(p)
+
+
+def _portable_text(text: str, replace: dict[str, str]) -> str:
+    """`text` with machine paths made portable: each key of `replace` (an absolute path) by its value, then the
+    repository root by nothing (paths below it become relative to it). Longer keys first."""
+    root = repo_root()
+    pairs = sorted(replace.items(), key=lambda kv: -len(kv[0]))
+    if root is not None: pairs += [(str(root.resolve()) + '/', ''), (str(root) + '/', '')]
+    for old, new in pairs:
+        if old: text = text.replace(old, new)
+    return text
+
+
+def _portable_params(ps: dict) -> dict:
+    "Parameters as recorded in the manifest: string values that are paths below the repository, relative to it."
+    root = repo_root()
+    out = {}
+    for k, v in ps.items():
+        if isinstance(v, str) and root is not None and os.path.isabs(v.split('?')[0]):
+            v = _portable_text(v, {})
+        out[k] = v
+    return out
 
 # %% ../nbs/10_reproduce.ipynb #bb59c11e
 def _line(i, n, stem, res) -> str:
@@ -339,25 +402,146 @@ def _line(i, n, stem, res) -> str:
 
 # %% ../nbs/10_reproduce.ipynb #821514ce
 def _load_jobs(nbs: list[Path], profile: str, dataset: str, seed: int, params: dict | None) -> dict:
-    "{stem: (path, notebook JSON text, resolved parameters)}; unknown `params` names are refused first."
+    "{stem: (path, notebook JSON text, resolved parameters)}; unknown `params` names, or values of the wrong type, are refused first."
     jobs, declared = {}, {}
     for p in nbs:
         nb = nbformat.read(p, as_version=4)
         jobs[p.stem] = (p, nbformat.writes(nb), resolve_parameters(nb, p.stem, profile, dataset, seed, params))
         declared[p.stem] = notebook_parameters(nb)
     _check_param_names(params, declared)
+    _check_param_types(params, declared)
     return jobs
 
+# %% ../nbs/10_reproduce.ipynb #6c92c987
+def _fmt_dur(s: float) -> str:
+    "A duration as '42s', '5m12s' or '1h05m'."
+    s = max(0, int(round(s)))
+    return f'{s}s' if s < 60 else f'{s // 60}m{s % 60:02d}s' if s < 3600 else f'{s // 3600}h{s % 3600 // 60:02d}m'
+
+
+class _Monitor:
+    """Progress of a reproduction: which notebook runs, its sweep's runs stored / total (from the progress file the
+    sweep keeps, see `qkd_nb.sweep.PROGRESS_ENV`), the time elapsed and an estimate of what is left. `line()` is the
+    status line; with `live`, a background thread redraws it on the terminal every second."""
+    def __init__(self, stems: Sequence[str], progress_dir: Path, live: bool, expected: dict | None = None, stream=None):
+        self.stems, self.progress_dir, self.live = list(stems), Path(progress_dir), live
+        self.expected, self.stream = dict(expected or {}), stream or sys.stdout
+        self.started, self.finished, self._stop, self._thread = {}, set(), None, None
+        import threading
+        self._lock, self._paused = threading.Lock(), False
+
+    def start(self, stem: str, t: float | None = None): self.started.setdefault(stem, time.monotonic() if t is None else t)
+    def finish(self, stem: str): self.finished.add(stem)
+
+    def sweep_state(self, stem: str) -> dict | None:
+        "The last progress a sweep of notebook `stem` wrote, or None."
+        try: return json.loads((self.progress_dir / f'{stem}.json').read_text(encoding='utf-8'))
+        except (OSError, ValueError): return None
+
+    def line(self, now: float | None = None) -> str:
+        now = time.monotonic() if now is None else now
+        running = [s for s in self.stems if s in self.started and s not in self.finished]
+        parts, left = [], 0.0
+        for s in running:
+            el = now - self.started[s]
+            txt = f'{s} {_fmt_dur(el)}'
+            st, eta = self.sweep_state(s), None
+            if st:
+                txt += (f": sweep {st['sweep']} {st['stored']}/{st['total']} runs"
+                        + (f" ({st['cached']} from the store)" if st['cached'] else ''))
+                if st['computed'] and not st['done']:
+                    eta = (st['total'] - st['stored']) * st['elapsed_s'] / st['computed']
+                    txt += f', ~{_fmt_dur(eta)} left in this sweep'
+            left += max(eta or 0.0, self.expected.get(s, 0.0) - el, 0.0)
+            parts.append(txt)
+        waiting = [s for s in self.stems if s not in self.started]
+        known = [self.expected[s] for s in waiting if s in self.expected]
+        left += sum(known)
+        head = f'[{len(self.finished)}/{len(self.stems)} done] '
+        tail = ''
+        if known or (running and left):
+            tail = f'; about {_fmt_dur(left)} left in all' + (' (from the last run\'s times)' if known else '')
+            if len(known) < len(waiting): tail += f' + {len(waiting) - len(known)} notebook(s) never timed'
+        return head + ('; '.join(parts) or 'starting') + tail
+
+    def draw(self):
+        if not self.live: return
+        with self._lock:
+            if self._paused: return
+            self.stream.write('\r\033[K' + self.line()[:max(20, shutil.get_terminal_size((120, 20)).columns - 1)]); self.stream.flush()
+
+    def clear(self):
+        if self.live: self.stream.write('\r\033[K'); self.stream.flush()
+
+    @contextlib.contextmanager
+    def paused(self):
+        "No status line while other output is printed inside (it comes back at the next redraw)."
+        with self._lock: self.clear(); self._paused = True
+        try: yield
+        finally: self._paused = False
+
+    def __enter__(self):
+        import threading
+        if self.live:
+            self._stop = threading.Event()
+            def loop():
+                while not self._stop.wait(1.0): self.draw()
+            self._thread = threading.Thread(target=loop, daemon=True); self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        if self._thread is not None: self._stop.set(); self._thread.join(5)
+        self.clear()
+
 # %% ../nbs/10_reproduce.ipynb #99f87015
-def _execute(batch: dict, workers: int, scheduler: str | None, kernel_name: str, progress: bool, finish) -> None:
-    "Run the notebooks of `batch` in this process (`workers == 1`) or on Dask; `finish(stem, result)` for each."
+def _kill_kernels() -> None:
+    "Kill the Jupyter kernels this process started (what is left to stop after Ctrl-C)."
+    import psutil
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if any('ipykernel' in a for a in p.cmdline()): p.kill()
+
+
+def _interruptible(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` in a thread, so that Ctrl-C always reaches this (main) thread as a KeyboardInterrupt:
+    nbclient, in the main thread, catches SIGINT itself while a cell runs and only shuts the kernel down, so the
+    run would go on with the next notebook. On Ctrl-C the kernels are killed and the interrupt re-raised."""
+    import threading
+    box, done = {}, threading.Event()     # an Event, not Thread.join: a join cut short by Ctrl-C can report a live thread as dead
+    def target():
+        try: box['result'] = fn(*args, **kwargs)
+        except BaseException as e: box['error'] = e
+        finally: done.set()
+    threading.Thread(target=target, daemon=True).start()
+    try:
+        while not done.wait(0.25): pass
+    except KeyboardInterrupt:
+        import logging
+        log = logging.getLogger('papermill'); level = log.level
+        log.setLevel(logging.CRITICAL)     # no "Kernel died while waiting for execute reply": we killed it
+        try: _kill_kernels(); done.wait(60)   # the notebook's run ends (dead kernel) and removes its scratch folder
+        finally: log.setLevel(level)
+        raise
+    if 'error' in box: raise box['error']
+    return box['result']
+
+
+def _execute(batch: dict, workers: int, scheduler: str | None, kernel_name: str, progress: bool, finish,
+             mon: _Monitor | None = None) -> None:
+    """Run the notebooks of `batch` in this process (`workers == 1`) or on Dask; `finish(stem, result)` for each.
+    With `mon`, each notebook's sweeps write their progress to `mon.progress_dir/<stem>.json`."""
+    pfile = lambda stem: str(mon.progress_dir / f'{stem}.json') if mon is not None else None
     if workers == 1 and scheduler is None:
-        for stem, (p, text, ps) in batch.items(): finish(stem, run_notebook(text, ps, kernel_name))
+        for stem, (p, text, ps) in batch.items():
+            if mon is not None: mon.start(stem)
+            finish(stem, _interruptible(run_notebook, text, ps, kernel_name, progress_file=pfile(stem)))
         return
     from distributed import as_completed
     with dask_client(scheduler=scheduler, n_workers=workers, retries=1, verbose=progress) as client:
-        futs = {client.submit(run_notebook, text, ps, kernel_name, key=f'notebook-{stem}-{time.time_ns()}',
-                              pure=False): stem for stem, (p, text, ps) in batch.items()}
+        futs = {client.submit(run_notebook, text, ps, kernel_name, progress_file=pfile(stem),
+                              key=f'notebook-{stem}-{time.time_ns()}', pure=False): stem for stem, (p, text, ps) in batch.items()}
+        if mon is not None:
+            for stem in batch: mon.start(stem)                # queued or running: the cluster decides
         for fut in as_completed(list(futs)):
             try: res = fut.result()
             except Exception as e:                             # the worker died (twice): report, go on
@@ -365,16 +549,35 @@ def _execute(batch: dict, workers: int, scheduler: str | None, kernel_name: str,
             finish(futs[fut], res)
 
 # %% ../nbs/10_reproduce.ipynb #f41aaa87
+class ReproductionInterrupted(KeyboardInterrupt):
+    "Ctrl-C during `reproduce`: `done` (stems whose outputs were published), `running` and `left` (not run)."
+    def __init__(self, msg: str, done=(), running=(), left=()):
+        super().__init__(msg)
+        self.done, self.running, self.left = list(done), list(running), list(left)
+
+
+def _expected_times(figures_dir: Path, profile: str) -> dict:
+    "Wall times of the notebooks in the last manifest of `figures_dir` for `profile` (the estimate of what is left)."
+    try: old = json.loads((figures_dir / 'manifest.json').read_text(encoding='utf-8'))
+    except (OSError, ValueError): return {}
+    return {s: float(n['wall_time_s']) for s, n in old.get('notebooks', {}).items()
+            if n.get('status') == 'ok' and (n.get('parameters') or {}).get('profile') == profile}
+
+
 def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, figures_dir: str | os.PathLike = 'figures',
               run_dir: str | os.PathLike | None = None, dataset: str = 'digits', seed: int = 0, workers: int = 1,
               scheduler: str | None = None, kernel_name: str | None = None, params: dict | None = None,
-              experiments_dir: str | os.PathLike | None = None, progress: bool = True) -> Manifest:
+              experiments_dir: str | os.PathLike | None = None, progress: bool = True, live: bool | None = None) -> Manifest:
     """Run the experiment notebooks (all, or the stems in `experiments`) and publish their outputs.
 
     Executed notebooks go to `run_dir` (default `runs/<timestamp>`) with every notebook's raw
     outputs under `run_dir/outputs/<stem>/`; outputs of the notebooks that ran go to `figures_dir`
     with `manifest.json` and `manifest.md`. `workers > 1` or `scheduler` runs notebooks on Dask.
+    Both folders are checked (writable folders, not files) before anything runs.
     Failing notebooks are reported in the returned manifest (`.failed`, `.exit_code`), never raised.
+    `progress` prints one line per notebook; `live` (default: when stdout is a terminal and $CI is unset)
+    also keeps a status line: the running notebook, its sweep's runs stored / total, elapsed, and what is left.
+    Ctrl-C publishes the notebooks that finished and raises `ReproductionInterrupted` (no scratch folder is left).
     """
     kernel_name = kernel_name or 'python3'          # the kernel of this interpreter (jupyter_client maps it to sys.executable)
     if not isinstance(seed, int) or isinstance(seed, bool): raise TypeError(f'seed must be an integer, got {seed!r}')
@@ -384,19 +587,22 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     if not nbs: raise NoExperimentsError(f'no experiment notebooks in {exp_dir} (add notebooks there, see nbs/10_reproduce.ipynb)')
     dataset = _dataset_arg(dataset)
     jobs = _load_jobs(nbs, profile, dataset, seed, params)             # stem -> (path, json text, parameters)
-    figures_dir, run_dir = Path(figures_dir), _new_run_dir(run_dir)
+    figures_dir = ensure_writable_dir(Path(figures_dir), '--figures-dir', 'the published figures and tables',
+                                      'nothing was run. Give a writable folder (default: figures)')
+    run_dir = _new_run_dir(run_dir)
+    if live is None: live = progress and getattr(sys.stdout, 'isatty', lambda: False)() and not os.environ.get('CI')
     t0 = time.perf_counter()
     results, n = {}, len(jobs)
-    if progress: print(f'running {n} experiment notebooks (profile {profile}, dataset {dataset}, seed {seed}) '
-                       f"{'in this process' if workers == 1 and scheduler is None else 'on Dask'}; executed notebooks in {run_dir}", flush=True)
-    bar = Progress(n, progress)
+    if progress: print(f'running {n} experiment notebooks (profile {profile}, dataset {_portable_text(dataset, {})}, seed {seed}) '
+                       f"{'in this process' if workers == 1 and scheduler is None else 'on Dask'}; executed notebooks in {_rel(run_dir)}", flush=True)
+    mon = _Monitor(list(jobs), run_dir / '.progress', bool(live), _expected_times(figures_dir, profile))
+    mon.progress_dir.mkdir(exist_ok=True)
 
     def _finish(stem, res):
         results[stem] = res
+        mon.finish(stem)
         if progress:
-            tty = bar.bar is not None and type(bar.bar).__name__ == 'ConsoleProgressBar'
-            print(('\r\033[K' if tty else '') + _line(len(results), n, stem, res), flush=True)
-        bar.step(stem)
+            with mon.paused(): print(_line(len(results), n, stem, res), flush=True)
 
     # Notebooks named FINAL_PREFIX* (the claims audit) run after the others are published and read
     # their outputs from `figures_dir` (passed to them as the parameter `figures_dir`).
@@ -404,34 +610,63 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     final = {s: (p, text, {**ps, 'figures_dir': str(figures_dir.resolve())}) for s, (p, text, ps) in jobs.items()
              if s.startswith(FINAL_PREFIX)}
     man = None
-    for batch in (regular, final):
-        if not batch: continue
-        _execute(batch, workers, scheduler, kernel_name, progress, _finish)
-        man = _publish(batch, results, figures_dir, run_dir, profile, dataset, seed, progress, time.perf_counter() - t0)
-    bar.close()
+    try:
+        with mon:
+            for batch in (regular, final):
+                if not batch: continue
+                _execute(batch, workers, scheduler, kernel_name, progress, _finish, mon)
+                with mon.paused():
+                    man = _publish(batch, results, figures_dir, run_dir, profile, dataset, seed, progress, time.perf_counter() - t0)
+    except KeyboardInterrupt:
+        published = set(man.ran) if man is not None else set()
+        done = {s: j for b in (regular, final) for s, j in b.items() if s in results and s not in published}
+        if done: _publish(done, results, figures_dir, run_dir, profile, dataset, seed, False, time.perf_counter() - t0)
+        running = [s for s in mon.started if s not in results]
+        left = [s for s in jobs if s not in results and s not in running]
+        ok = [s for s in results if results[s]['status'] == 'ok']
+        raise ReproductionInterrupted(
+            f"interrupted (Ctrl-C) after {len(results)} of {n} notebooks"
+            + (f", during {', '.join(running)}" if running else '')
+            + (f"; the outputs of {', '.join(ok)} are published in {_rel(figures_dir)}" if ok else '; nothing was published')
+            + f", executed notebooks are in {_rel(run_dir)}. To finish, run again with --only {' '.join(running + left) or '...'}",
+            ok, running, left) from None
+    finally:
+        shutil.rmtree(mon.progress_dir, ignore_errors=True)
     if regular and final:                                           # one manifest for the whole run
         man.ran = list(jobs)
         man.save(figures_dir)
     return man
 
 # %% ../nbs/10_reproduce.ipynb #b877215f
-def _publish_notebook(stem, path, ps, res, figures_dir: Path, run_dir: Path, man, owner: dict, old, progress) -> None:
-    "Keep one notebook's executed copy and raw outputs in run_dir; if it ran well, copy its outputs to figures_dir."
+class PublishError(OSError):
+    "The outputs could not be copied to `figures_dir`; the executed notebooks and raw outputs are kept in the run folder."
+
+
+def _keep_run(stem, path, res, run_dir: Path) -> Path | None:
+    """Keep one notebook's executed copy (machine paths made portable) and raw outputs in `run_dir`: done for every
+    notebook before anything is published, so a failure while publishing loses nothing."""
     executed = None
+    raw = run_dir / 'outputs' / stem
     if res['notebook'] is not None:
         executed = run_dir / f'{stem}.ipynb'
-        nb = nbformat.reads(res['notebook'], as_version=4)
+        text = _portable_text(res['notebook'], {res['out_dir']: _rel(raw)} if res.get('out_dir') else {})
+        nb = nbformat.reads(text, as_version=4)
         nb.metadata.setdefault('papermill', {}).update(input_path=_rel(path), output_path=_rel(executed))
         atomic_write_text(executed, nbformat.writes(nb))
-    raw = run_dir / 'outputs' / stem
     for rel, data in res['outputs'].items():
         (raw / rel).parent.mkdir(parents=True, exist_ok=True); atomic_write_bytes(raw / rel, data)
+    return executed
+
+
+def _publish_notebook(stem, path, ps, res, executed, figures_dir: Path, man, owner: dict, old, progress) -> None:
+    "If notebook `stem` ran well, copy its outputs to figures_dir; record it in the manifest `man`."
     status, error = res['status'], res['error']
     clashes = sorted(rel for rel in res['outputs'] if rel in RESERVED_OUTPUTS or owner.get(rel, stem) != stem)
     if status == 'ok' and clashes:
         status, error = 'failed', (f'outputs {clashes} clash with another notebook\'s outputs (or the manifest); '
                                    'give outputs notebook-specific names')
         if progress: print(f'FAILED {stem}: {error}', flush=True)
+    ps = _portable_params(ps)
     published = []
     if status == 'ok':
         for rel, data in sorted(res['outputs'].items()):
@@ -455,30 +690,36 @@ def _publish_notebook(stem, path, ps, res, figures_dir: Path, run_dir: Path, man
 # %% ../nbs/10_reproduce.ipynb #5747981f
 def _publish(jobs, results, figures_dir: Path, run_dir: Path, profile, dataset, seed, progress, elapsed) -> Manifest:
     "Keep executed notebooks and raw outputs in run_dir, copy good outputs to figures_dir, write the manifest."
-    old_path = figures_dir / 'manifest.json'
-    old = Manifest.load(old_path) if old_path.exists() else None
-    man = Manifest(figures_dir=_rel(figures_dir), run_dir=_rel(run_dir), profile=profile, dataset=dataset, seed=seed,
-                   created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds'), ran=list(jobs))
-    owner = {}                                                    # file -> notebook, for the kept entries
-    if old is not None:
-        for s, entry in old.notebooks.items():
-            if s not in jobs: man.notebooks[s] = entry
-        man.outputs = [o for o in old.outputs if o['notebook'] not in jobs and (figures_dir / o['file']).exists()]
-        owner = {o['file']: o['notebook'] for o in man.outputs}
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    for stem, (path, _, ps) in jobs.items():                      # notebook order, not completion order
-        _publish_notebook(stem, path, ps, results[stem], figures_dir, run_dir, man, owner, old, progress)
-    if old is not None:                                           # a failed notebook keeps its earlier, published outputs
-        for stem in jobs:
-            if man.notebooks[stem]['status'] != 'ok':
-                kept = [o for o in old.outputs if o['notebook'] == stem and (figures_dir / o['file']).exists()]
-                man.outputs += kept; man.notebooks[stem]['outputs'] = [o['file'] for o in kept]
-    man.outputs.sort(key=lambda o: o['file'])
-    man.save(figures_dir)
+    executed = {stem: _keep_run(stem, path, results[stem], run_dir) for stem, (path, _, _) in jobs.items()}
+    try:
+        old_path = figures_dir / 'manifest.json'
+        old = Manifest.load(old_path) if old_path.exists() else None
+        man = Manifest(figures_dir=_rel(figures_dir), run_dir=_rel(run_dir), profile=profile, dataset=_portable_text(dataset, {}),
+                       seed=seed, created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds'), ran=list(jobs))
+        owner = {}                                                    # file -> notebook, for the kept entries
+        if old is not None:
+            for s, entry in old.notebooks.items():
+                if s not in jobs: man.notebooks[s] = entry
+            man.outputs = [o for o in old.outputs if o['notebook'] not in jobs and (figures_dir / o['file']).exists()]
+            owner = {o['file']: o['notebook'] for o in man.outputs}
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        for stem, (path, _, ps) in jobs.items():                      # notebook order, not completion order
+            _publish_notebook(stem, path, ps, results[stem], executed[stem], figures_dir, man, owner, old, progress)
+        if old is not None:                                           # a failed notebook keeps its earlier, published outputs
+            for stem in jobs:
+                if man.notebooks[stem]['status'] != 'ok':
+                    kept = [o for o in old.outputs if o['notebook'] == stem and (figures_dir / o['file']).exists()]
+                    man.outputs += kept; man.notebooks[stem]['outputs'] = [o['file'] for o in kept]
+        man.outputs.sort(key=lambda o: o['file'])
+        man.save(figures_dir)
+    except OSError as e:
+        raise PublishError(f'could not publish the outputs to {_rel(figures_dir)} ({type(e).__name__}: {e}); nothing is lost: '
+                           f'the executed notebooks and their raw outputs are kept in {_rel(run_dir)} (outputs/<notebook>/). '
+                           'Fix the folder (space, permissions) and run again, or copy the outputs from there') from e
     atomic_write_text(run_dir / 'manifest.json', json.dumps(asdict(man), indent=1, sort_keys=True, default=str) + '\n')
     if progress:
         ok = len(jobs) - sum(man.notebooks[s]['status'] != 'ok' for s in jobs)
-        print(f'{ok} of {len(jobs)} notebooks ran in {elapsed:.1f} s; {len(man.outputs)} outputs listed in {figures_dir / "manifest.json"}', flush=True)
+        print(f'{ok} of {len(jobs)} notebooks ran in {elapsed:.1f} s; {len(man.outputs)} outputs listed in {_rel(figures_dir / "manifest.json")}', flush=True)
         for s in jobs:
             e = man.notebooks[s]
             if e['status'] != 'ok': print(f"FAILED {s}: {e['error']}\n        executed notebook: {e['executed']}", flush=True)
@@ -524,10 +765,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument('--workers', type=int, default=1, help='notebooks run in parallel on a Dask LocalCluster (default: 1)')
     ap.add_argument('--scheduler', metavar='ADDRESS', help='run on an existing Dask cluster, e.g. tcp://host:8786')
     ap.add_argument('--param', action='append', type=_param, default=[], metavar='KEY=VALUE',
-                    help='parameter passed to the notebooks that have it (repeatable); an unknown name is an error')
+                    help='parameter passed to the notebooks that have it (repeatable); an unknown name, or a value of '
+                    'another type than the notebook\'s default, is an error')
     ap.add_argument('--kernel', default='python3', help="Jupyter kernel (default: python3, this Python's)")
     ap.add_argument('--experiments-dir', default=None, help='folder of experiment notebooks (default: nbs/experiments of the checkout)')
     ap.add_argument('--list', action='store_true', help='list the experiment notebooks and their parameters, run nothing')
+    ap.add_argument('--quiet', action='store_true', help='one line per notebook, no live status line (the default when '
+                    'the output is not a terminal, or $CI is set)')
     try: a = ap.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)
     err = lambda msg: (print(f'qkd-reproduce: error: {msg}', file=sys.stderr), 2)[1]
@@ -540,6 +784,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list(exp_dir, nbs); return 0
     try:
         man = reproduce(a.profile, a.only, a.figures_dir, a.run_dir, a.dataset, a.seed, a.workers, a.scheduler,
-                        a.kernel, dict(a.param), experiments_dir=exp_dir)
-    except (FileNotFoundError, ValueError, TypeError) as e: return err(e)
+                        a.kernel, dict(a.param), experiments_dir=exp_dir, live=False if a.quiet else None)
+    except KeyboardInterrupt as e:
+        print(f'qkd-reproduce: {e}' if isinstance(e, ReproductionInterrupted) else 'qkd-reproduce: interrupted (Ctrl-C)',
+              file=sys.stderr, flush=True)
+        return 130
+    except (OSError, ValueError, TypeError) as e: return err(e)
     return man.exit_code

@@ -17,7 +17,7 @@ from .bench import time_step
 
 # %% auto #0
 __all__ = ['ce_step', 'SavedBytes', 'saved_for_backward_bytes', 'native_step_times', 'slow_step_time', 'estimator_evals',
-           'encoded_points', 'circuit_measures', 'hybrid_per_sample_fn', 'classical_per_sample_fn',
+           'epoch_cost_ratio', 'encoded_points', 'circuit_measures', 'hybrid_per_sample_fn', 'classical_per_sample_fn',
            'fisher_information', 'per_draw_eff_dim', 'eff_dim', 'kd_fit', 'mcnemar_p', 'aer_eval', 'parse_config',
            'estimator_student', 'gradient_problem', 'gradient_agreement', 'estimator_quality', 'quality_summary',
            'cell', 'quality_at', 'estimator_step_cost', 'TeacherAs', 'estimator_run', 'to_target', 'runs_mean_std',
@@ -111,6 +111,24 @@ def estimator_evals(model: HybridStudent, X: torch.Tensor, y: torch.Tensor) -> d
     logits, _ = model(X); fwd = est.evals
     F.cross_entropy(logits.float(), y).backward()
     return dict(evals_forward=fwd, evals_backward=est.evals - fwd, evals_per_step=est.evals)
+
+# %% ../nbs/14_studies.ipynb #db63a3c7
+def epoch_cost_ratio(model_a: nn.Module, model_b: nn.Module, splits, teacher: nn.Module, repeats: int = 7, epochs: int = 2,
+                     batch_size: int = 64, confidence: float = 0.95, seed: int = 0) -> dict:
+    """Wall time of one KD epoch of `model_a` over `model_b`: `repeats` paired timings (alternating order), the ratio of
+    geometric means, a t interval on the log ratios (ci_low, ci_high), and each side's median epoch time."""
+    from scipy import stats
+    from qkd_nb.bench import kd_epoch_cost
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 2: raise ValueError(f'repeats must be an int >= 2, got {repeats!r}')
+    ta, tb = [], []
+    for i in range(repeats):
+        order = [('a', model_a), ('b', model_b)][::1 if i % 2 == 0 else -1]
+        t = {k: kd_epoch_cost(m, splits, teacher=teacher, batch_size=batch_size, epochs=epochs, seed=seed)['epoch_s'] for k, m in order}
+        ta.append(t['a']); tb.append(t['b'])
+    lr = np.log(np.array(ta)) - np.log(np.array(tb))
+    half = stats.t.ppf(0.5 + confidence / 2, len(lr) - 1) * lr.std(ddof=1) / np.sqrt(len(lr))
+    return dict(ratio=float(np.exp(lr.mean())), ci_low=float(np.exp(lr.mean() - half)), ci_high=float(np.exp(lr.mean() + half)),
+                epoch_s_a=float(np.median(ta)), epoch_s_b=float(np.median(tb)), repeats=int(repeats))
 
 # %% ../nbs/14_studies.ipynb #c1a5a396
 def encoded_points(splits, n_qubits: int, n: int, seed: int = 0) -> np.ndarray:
@@ -432,19 +450,21 @@ def paired_table(runs: pd.DataFrame, by: str, value: str = 'test_acc', keys=('sp
 
 # %% ../nbs/14_studies.ipynb #92c7085a
 def pairwise_holm(runs: pd.DataFrame, by: str, value: str = 'test_acc', keys=('split', 'seed'), pairs=None,
-                  alpha: float = 0.05, n_boot: int = 2000) -> pd.DataFrame:
+                  alpha: float = 0.05) -> pd.DataFrame:
     """Paired comparisons of the configurations `by` of `runs` (every pair, or `pairs` [(a, b)]): n, n_splits,
-    mean_diff (a - b), ci_low, ci_high, p (clustered by `keys[0]`), p_holm over the tested pairs, differs."""
-    from qkd_nb.analysis import paired_differences, clustered_paired_test, holm
+    mean_diff (a - b), ci_low, ci_high, p (t over the per-split means of `keys[0]`, Nadeau-Bengio corrected when `runs`
+    has n_train and n_test), mde, p_holm over the tested pairs, differs."""
+    from qkd_nb.analysis import paired_differences, split_paired_test, holm
     labels = list(dict.fromkeys(runs[by]))
     pairs = list(pairs) if pairs is not None else [(a, b) for i, a in enumerate(labels) for b in labels[i + 1:]]
+    sizes = dict(n_train=float(runs['n_train'].mean()), n_test=float(runs['n_test'].mean())) if {'n_train', 'n_test'} <= set(runs.columns) else {}
     rows = []
     for a, b in pairs:
         d = paired_differences(runs[runs[by].isin([a, b])], by, a, b, value, keys)
-        t = clustered_paired_test(d['diff'], d[keys[0]], n_boot=n_boot)
+        t = split_paired_test(d['diff'], d[keys[0]], **sizes)
         rows.append(dict(a=a, b=b, n=t['n'], n_splits=t['n_clusters'], mean_diff=t['mean_diff'], ci_low=t['ci_low'],
-                         ci_high=t['ci_high'], p=t['p']))
-    out = pd.DataFrame(rows, columns=['a', 'b', 'n', 'n_splits', 'mean_diff', 'ci_low', 'ci_high', 'p'])
+                         ci_high=t['ci_high'], p=t['p'], mde=t['mde']))
+    out = pd.DataFrame(rows, columns=['a', 'b', 'n', 'n_splits', 'mean_diff', 'ci_low', 'ci_high', 'p', 'mde'])
     out['p_holm'] = holm(out['p'].to_numpy()) if len(out) else []
     out['differs'] = out['p_holm'] < alpha
     return out

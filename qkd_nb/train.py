@@ -5,6 +5,7 @@
 # %% ../nbs/07_train.ipynb #d94e9c38
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -31,8 +32,8 @@ from .data import atomic_write, dataset_id, ensure_writable_dir
 from .losses import DistillLoss, NonFiniteInputError
 
 # %% auto #0
-__all__ = ['CKPT_NAME', 'seed_everything', 'evaluate', 'History', 'atomic_torch_save', 'load_checkpoint', 'NonFiniteLossError',
-           'fit', 'default_cache_dir', 'config_hash', 'get_teacher', 'CachedTeacher']
+__all__ = ['CKPT_NAME', 'TEACHER_DEFAULTS', 'seed_everything', 'evaluate', 'History', 'atomic_torch_save', 'load_checkpoint',
+           'NonFiniteLossError', 'fit', 'default_cache_dir', 'config_hash', 'get_teacher', 'CachedTeacher']
 
 # %% ../nbs/07_train.ipynb #a33c3f9f
 def seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -66,28 +67,50 @@ def _model_device(model: nn.Module) -> torch.device:
 
 # %% ../nbs/07_train.ipynb #742f39b5
 def _forward(model: nn.Module, x: torch.Tensor):
+    "`(logits, features)` of `model` on `x`; a model whose forward returns logits only gives `(logits, None)`."
     out = model(x)
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise TypeError(f'{type(model).__name__}.forward must return (logits, features) (the qkd_nb model contract), '
-                        f'got {type(out).__name__}')
-    return out
+    if isinstance(out, torch.Tensor): return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2 and isinstance(out[0], torch.Tensor)):
+        raise TypeError(f'{type(model).__name__}.forward must return logits (a tensor of shape (batch, n_classes)) or '
+                        f'(logits, features), got {type(out).__name__}' + (f' of length {len(out)}' if isinstance(out, (tuple, list)) else ''))
+    return out[0], out[1]
+
+# %% ../nbs/07_train.ipynb #7e50392c
+def _check_logits_labels(model: nn.Module, logits: torch.Tensor, y: torch.Tensor, where: str, finite: bool = True) -> None:
+    "Refuse logits of the wrong shape, labels outside the model's classes, and non-finite logits, saying where."
+    if logits.ndim != 2 or logits.shape[0] != len(y):
+        raise ValueError(f'{type(model).__name__} returned logits of shape {tuple(logits.shape)} for {where} of {len(y)} '
+                         'examples; expected (batch, n_classes)')
+    c = logits.shape[1]
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= c):
+        bad = int(y.max()) if int(y.max()) >= c else int(y.min())
+        raise ValueError(f'{where} holds label {bad} but {type(model).__name__} outputs {c} classes (labels must be 0..{c - 1}): '
+                         'build the model with n_classes = the number of classes of the data (splits.n_classes)')
+    bad = ~torch.isfinite(logits) if finite else None
+    if finite and bad.any():
+        raise ValueError(f'{type(model).__name__} returned {int(bad.sum())} non-finite logit(s) (NaN/inf) on {where}: '
+                         'scores of such outputs mean nothing (the argmax of NaN is class 0, so a broken model would '
+                         'look like one that predicts class 0). The model diverged or was given broken weights or '
+                         'inputs: retrain it (lower learning rate, grad_clip) or check its input')
 
 # %% ../nbs/07_train.ipynb #35c1c32f
 def evaluate(model: nn.Module, dl: Iterable) -> dict:
     """Score `model` on the batches `(x, y)` of `dl`: dict(acc, f1, loss, cm, y_true, y_pred).
 
-    `f1` is scikit-learn's macro F1, `cm` the confusion matrix (np.ndarray, rows = true class),
-    `loss` the mean cross entropy, `y_true`/`y_pred` int numpy arrays. The model's train/eval mode is
-    restored afterwards."""
+    `model.forward` returns logits, or `(logits, features)`. `f1` is scikit-learn's macro F1, `cm` the
+    confusion matrix (np.ndarray, rows = true class), `loss` the mean cross entropy, `y_true`/`y_pred` int
+    numpy arrays. Non-finite logits and labels outside the model's classes raise a ValueError that says where.
+    The model's train/eval mode is restored afterwards."""
     dev = _model_device(model)
     was_training = model.training
     model.eval()
     ys, ps, loss_sum, n, n_classes = [], [], 0.0, 0, None
     try:
         with torch.no_grad():
-            for x, y in dl:
+            for bi, (x, y) in enumerate(dl):
                 logits, _ = _forward(model, x.to(dev))
                 y = y.to(dev)
+                _check_logits_labels(model, logits, y, f'batch {bi + 1} of the evaluation loader')
                 loss_sum += F.cross_entropy(logits.float(), y, reduction='sum').item()
                 n += len(y); n_classes = logits.shape[1]
                 ys.append(y.cpu()); ps.append(logits.argmax(1).cpu())
@@ -296,9 +319,82 @@ def _opt_settings(groups: list[dict]) -> dict:
         out[g.get('name', f'group{i}')] = dict(hp, lr=plain(g.get('initial_lr', g.get('lr'))))
     return out
 
+# %% ../nbs/07_train.ipynb #d4a9db0f
+def _tensor_digest(tensors: Iterable[torch.Tensor]) -> str:
+    "SHA-256 (16 hex digits) of the dtypes, shapes and bytes of `tensors`."
+    h = hashlib.sha256()
+    for t in tensors:
+        t = t.detach().cpu().contiguous().reshape(-1)
+        h.update(f'{t.dtype}{tuple(t.shape)};'.encode()); h.update(t.view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _data_text(dl) -> str | None:
+    """What a loader's data are, for the fingerprint: the hash of a `TensorDataset`'s tensors (or of a list of
+    batches), else the dataset's type and size (contents of other datasets are not hashed: they may transform
+    their items at random)."""
+    from torch.utils.data import Subset, TensorDataset
+    if dl is None: return None
+    ds = getattr(dl, 'dataset', None)
+    if isinstance(ds, TensorDataset): return f'{len(ds)} examples, sha256 {_tensor_digest(ds.tensors)}'
+    if isinstance(ds, Subset) and isinstance(ds.dataset, TensorDataset):
+        return f'{len(ds)} examples, sha256 {_tensor_digest([*ds.dataset.tensors, torch.as_tensor(ds.indices)])}'
+    if ds is None and isinstance(dl, (list, tuple)) and all(isinstance(b, (list, tuple)) for b in dl):
+        ts = [t for b in dl for t in b if isinstance(t, torch.Tensor)]
+        return f'{len(dl)} batches, sha256 {_tensor_digest(ts)}'
+    if ds is not None:
+        try: return f'{type(ds).__name__} of {len(ds)} examples (contents not hashed)'
+        except TypeError: return f'{type(ds).__name__} (contents not hashed)'
+    return f'{type(dl).__name__} (contents not hashed)'
+
+
+def _obj_text(obj) -> str | None:
+    "A stable description of a module (its repr: layers, sizes, activations) or a callable (its import path)."
+    import re
+    if obj is None: return None
+    if isinstance(obj, nn.Module): text = repr(obj)
+    elif hasattr(obj, '__qualname__'): text = f'{getattr(obj, "__module__", "?")}.{obj.__qualname__}'
+    else: text = f'{type(obj).__module__}.{type(obj).__qualname__}'
+    return re.sub(r' at 0x[0-9a-fA-F]+', '', text)
+
+
+def _sched_text(sched) -> str | None:
+    "The scheduler's class and settings (its fresh state without the step counters)."
+    if sched is None: return None
+    st = {k: v for k, v in sched.state_dict().items() if not k.startswith('_') and k not in ('last_epoch', 'verbose')}
+    return f'{type(sched).__name__}({json.dumps(st, sort_keys=True, default=str)})'
+
+
+def _fingerprint(r) -> dict:
+    """The training configuration a checkpoint must match to be resumed (see above): every field as readable
+    text. Optimizer, its settings and the seed are checked by `_check_resume` itself."""
+    teacher = None
+    if r.needs_teacher and r.teacher is not None:
+        teacher = f'{_obj_text(r.teacher)}\nweights sha256 {_tensor_digest(r.teacher.state_dict().values())}'
+    return dict(model_class=f'{type(r.model).__module__}.{type(r.model).__qualname__}', model=_obj_text(r.model),
+                loss=_obj_text(r.loss), align=_obj_text(r.align), teacher=teacher, scheduler=_sched_text(r.sched),
+                train_data=_data_text(r.train_dl), val_data=_data_text(r.val_dl), monitor=r.monitor,
+                grad_clip=r.grad_clip)
+
+
+def _first_diff(a, b) -> str:
+    "`a -> b`, or for multi-line texts the first line that differs (with its line number)."
+    if isinstance(a, str) and isinstance(b, str) and ('\n' in a or '\n' in b):
+        la, lb = a.splitlines(), b.splitlines()
+        for i in range(max(len(la), len(lb))):
+            x, y = (la[i].strip() if i < len(la) else '(none)'), (lb[i].strip() if i < len(lb) else '(none)')
+            if x != y: return f'{x!r} -> {y!r} (line {i + 1})'
+    return f'{a!r} -> {b!r}'
+
+
+def _fingerprint_diff(old: dict, new: dict) -> list[str]:
+    "One line per field of the fingerprint that differs between the checkpoint (`old`) and this call (`new`)."
+    return [f'{k}: {_first_diff(old.get(k), new.get(k))}' for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+
 # %% ../nbs/07_train.ipynb #23d4e03c
-def _check_resume(ck, path: Path, seed: int, opt) -> None:
-    "Refuse a checkpoint `fit` did not write, or one of another seed, optimizer or optimizer settings."
+def _check_resume(ck, path: Path, seed: int, opt, fingerprint: dict | None = None) -> None:
+    """Refuse a checkpoint `fit` did not write, or one of another seed, optimizer, optimizer settings or training
+    configuration (`fingerprint`: model, loss, alignment, teacher, scheduler, data, monitor, grad_clip)."""
     need = ('epoch', 'step', 'model', 'optimizer', 'rng', 'history', 'best', 'bad_epochs', 'meta')
     missing = [k for k in need if not isinstance(ck, dict) or k not in ck]
     if missing:
@@ -322,12 +418,25 @@ def _check_resume(ck, path: Path, seed: int, opt) -> None:
         kind = 'another optimizer: ' if set(old[list(old)[0]]) != set(new[list(new)[0]]) else ''
         raise ValueError(f'the checkpoint in {path.parent} was written with other optimizer settings ({kind}checkpoint '
                          f'-> this call: {"; ".join(diff)}); resuming would silently keep the checkpoint\'s. {fix}')
+    if fingerprint is None: return
+    if 'fingerprint' not in ck['meta']:
+        raise ValueError(f'the checkpoint in {path.parent} records no fingerprint of its training configuration (written '
+                         'by an older qkd_nb), so resuming cannot check that this call trains the same model the same way. '
+                         'Start a new run with resume=False (it overwrites the checkpoint) or another ckpt_dir')
+    diff = _fingerprint_diff(ck['meta']['fingerprint'], fingerprint)
+    if diff:
+        raise ValueError(f'the checkpoint in {path.parent} was written under another training configuration; resuming '
+                         'would silently continue that run under these settings. Checkpoint -> this call:\n  '
+                         + '\n  '.join(diff) + f'\n{fix}')
 
 # %% ../nbs/07_train.ipynb #91467b10
 def _check_ckpt_dir(d: Path) -> None:
-    "Create `d` and probe that checkpoints can be written there, before any training."
+    """Create `d` and probe that checkpoints can be written there, before any training; remove the temporary files
+    of checkpoint writes that a killed process left there (`.last.pt.*.tmp`: never a valid checkpoint)."""
     ensure_writable_dir(d, 'ckpt_dir', 'the checkpoints', 'checkpoints would fail after the first epoch. '
                         'Give a writable folder, or ckpt_dir=None')
+    for tmp in d.glob(f'.{CKPT_NAME}.*.tmp'):
+        with contextlib.suppress(FileNotFoundError): tmp.unlink()
 
 # %% ../nbs/07_train.ipynb #150f3b7f
 def _check_batch(x: torch.Tensor, epoch: int, bi: int) -> None:
@@ -357,14 +466,20 @@ def _check_fit_args(model, val_dl, epochs, lr, weight_decay, patience, max_steps
 
 # %% ../nbs/07_train.ipynb #5cb51690
 def _resolve_loss(loss, align, teacher):
-    "`(loss, align, needs_teacher)`: the default loss (cross entropy), `align` attached to it, teacher checks."
+    """`(loss, align, needs_teacher)`: the default loss (cross entropy), teacher checks. An `align` given to `fit`
+    goes into a copy of the `DistillLoss`: the caller's loss object is never changed, so it can be reused."""
     loss = DistillLoss(alpha=0.0, beta=0.0) if loss is None else loss
     if not callable(loss):
         raise TypeError(f'loss must be a DistillLoss (or a callable with its signature), got {type(loss).__name__}')
     if align is not None:
-        if getattr(loss, 'align', None) is None: loss.align = align
-        elif loss.align is not align:
+        own = getattr(loss, 'align', None)
+        if own is not None and own is not align:
             raise ValueError('align differs from loss.align: pass the alignment module once (to DistillLoss or to fit)')
+        if own is None:
+            if not isinstance(loss, DistillLoss):
+                raise TypeError(f'fit(align=...) works with a DistillLoss; {type(loss).__name__} should hold its '
+                                'alignment module itself')
+            loss = copy.copy(loss); loss._modules = dict(loss._modules); loss.align = align   # the caller's loss stays as it was
     align = getattr(loss, 'align', None)
     needs_teacher = getattr(loss, 'needs_teacher', True)
     if needs_teacher and teacher is None:
@@ -394,6 +509,7 @@ class _Run:
     patience: int | None = None
     max_steps: int | None = None
     grad_clip: float | None = None
+    callback: Callable | None = None
     hist: History = field(default_factory=History)
     start: int = 0        # epochs already done (from a checkpoint)
     step: int = 0         # optimizer steps so far
@@ -404,21 +520,30 @@ class _Run:
         self.dev = _model_device(self.model)
         self.params = [p for g in self.opt.param_groups for p in g['params']]
         self.group_names = [g.get('name', f'group{i}') for i, g in enumerate(self.opt.param_groups)]
+        # the configuration asked for, before anything is loaded or stepped (only a checkpointed run needs it)
+        self.fingerprint = _fingerprint(self) if self.ckpt is not None else None
 
 # %% ../nbs/07_train.ipynb #385cb4d9
 def _checkpoint(r: _Run, epoch: int) -> dict:
     "The whole training state after `epoch` (0-based) as plain data: what `fit` writes to `ckpt_dir/last.pt`."
-    return dict(format=1, epoch=epoch + 1, step=r.step, model=r.model.state_dict(),
+    return dict(format=2, epoch=epoch + 1, step=r.step, model=r.model.state_dict(),
                 align=r.align.state_dict() if r.align is not None else None, optimizer=r.opt.state_dict(),
                 scheduler=r.sched.state_dict() if r.sched is not None else None, rng=_rng_state(r.gens),
                 history=r.hist.state_dict(), best=r.best, bad_epochs=r.bad_epochs,
-                meta=dict(seed=int(r.seed), model=type(r.model).__name__, optimizer=type(r.opt).__name__))
+                meta=dict(seed=int(r.seed), model=type(r.model).__name__, optimizer=type(r.opt).__name__,
+                          fingerprint=r.fingerprint))
 
 # %% ../nbs/07_train.ipynb #101f1b13
 def _resume(r: _Run) -> None:
-    "Load `r.ckpt` into the run: weights, optimizer, scheduler, history, early-stopping state, generators."
+    """Load `r.ckpt` into the run: weights, optimizer, scheduler, history, early-stopping state, generators.
+    Refuses another configuration (`_check_resume`) and fewer `epochs` than the checkpoint holds; re-applies the
+    stopping rules of this call (a larger `patience` continues an early-stopped run, a larger `max_steps` too)."""
     ck = load_checkpoint(r.ckpt)
-    _check_resume(ck, r.ckpt, r.seed, r.opt)
+    _check_resume(ck, r.ckpt, r.seed, r.opt, r.fingerprint)
+    if ck['epoch'] > r.epochs:
+        raise ValueError(f'the checkpoint in {r.ckpt.parent} already holds {ck["epoch"]} epochs but this call asks for '
+                         f'epochs={r.epochs} (epochs is the total, and fit does not undo training): pass epochs >= '
+                         f'{ck["epoch"]} to continue that run, or start a {r.epochs}-epoch run with resume=False or another ckpt_dir')
     try: r.model.load_state_dict(ck['model'])
     except RuntimeError as e:
         raise ValueError(f'the checkpoint in {r.ckpt.parent} holds the weights of another model '
@@ -432,6 +557,8 @@ def _resume(r: _Run) -> None:
     _set_rng_state(ck['rng'], r.gens)
     if r.hist.stop_reason == 'max_steps':       # a step budget is not final: a new call may allow more steps
         r.hist.stop_reason = None
+    stop = r.patience is not None and r.bad_epochs >= r.patience    # early stopping under this call's patience
+    r.hist.stop_reason = 'early_stop' if stop else (None if r.hist.stop_reason == 'early_stop' else r.hist.stop_reason)
 
 # %% ../nbs/07_train.ipynb #081da2aa
 def _non_finite_loss(r: _Run, epoch: int, bi: int, parts: dict, outputs: dict) -> NonFiniteLossError:
@@ -449,10 +576,18 @@ def _train_step(r: _Run, epoch: int, bi: int, x: torch.Tensor, y: torch.Tensor):
     "One optimizer step on the batch `(x, y)`: `(loss parts, student logits, gradient norm before clipping)`."
     _check_batch(x, epoch, bi)
     s_logits, s_feat = _forward(r.model, x)
+    where = f'training batch {bi + 1} of epoch {epoch + 1}'
+    _check_logits_labels(r.model, s_logits, y, where, finite=False)    # NaN logits: the loss check below says more
+    if s_feat is None and getattr(r.loss, 'beta', 0) > 0:
+        raise ValueError(f'{type(r.model).__name__}.forward returns logits only, but the loss aligns features '
+                         f'(beta={r.loss.beta}): return (logits, features) from forward, or use beta=0')
     t_logits = t_feat = None
     if r.needs_teacher:
         with torch.no_grad():
             t_logits, t_feat = _forward(r.teacher, x)
+        if t_feat is None and getattr(r.loss, 'beta', 0) > 0:
+            raise ValueError(f'the teacher ({type(r.teacher).__name__}) returns logits only, but the loss aligns features '
+                             f'(beta={r.loss.beta}): give a teacher whose forward returns (logits, features), or use beta=0')
     kw = dict(check_finite=False) if isinstance(r.loss, DistillLoss) else {}
     try:
         total, parts = r.loss(s_logits, s_feat, t_logits, t_feat, y, **kw)
@@ -526,8 +661,24 @@ def _validate(r: _Run, rec: dict, epoch: int) -> None:
         r.hist.stop_reason = 'early_stop'
 
 # %% ../nbs/07_train.ipynb #734902bd
+def _save_checkpoint(r: _Run, epoch: int) -> None:
+    "Write the checkpoint of `epoch` atomically; a failed write (full disk, lost folder) says what, where and what is kept."
+    try: atomic_torch_save(_checkpoint(r, epoch), r.ckpt)
+    except (OSError, RuntimeError) as e:
+        import shutil
+        try: free = f'{shutil.disk_usage(r.ckpt.parent).free / 2**20:.0f} MiB free there'
+        except OSError: free = 'the folder cannot be read'
+        prev = (f'the previous checkpoint (epoch {epoch}) is untouched' if r.ckpt.exists()
+                else 'no earlier checkpoint exists')
+        first = (str(e).strip().splitlines() or [''])[0][:200]
+        raise OSError(f'could not write the checkpoint of epoch {epoch + 1} to {r.ckpt} ({type(e).__name__}: {first}; '
+                      f'{free}): is the disk full or the folder no longer writable? {prev} and no partial file is left. '
+                      'Free space (or pass another ckpt_dir) and call fit again: it resumes from the last checkpoint') from e
+
+
 def _epoch_loop(r: _Run, progress: bool) -> None:
-    "Run epochs `r.start .. r.epochs - 1`: train, validate, record, step the scheduler, write the checkpoint."
+    """Run epochs `r.start .. r.epochs - 1`: train, validate, record, step the scheduler, write the checkpoint, then
+    call `r.callback(epoch, record)` (its exceptions propagate, the epoch's checkpoint already written)."""
     mb = None
     if progress and r.start < r.epochs and r.hist.stop_reason != 'early_stop':
         from fastprogress.fastprogress import master_bar
@@ -551,8 +702,8 @@ def _epoch_loop(r: _Run, progress: bool) -> None:
         if r.sched is not None: r.sched.step()
         if mb is not None:
             mb.main_bar.comment = f"loss {rec['loss']:.4f} val_acc {rec['val_acc']:.4f}"
-        if r.ckpt is not None:
-            atomic_torch_save(_checkpoint(r, epoch), r.ckpt)
+        if r.ckpt is not None: _save_checkpoint(r, epoch)
+        if r.callback is not None: r.callback(epoch + 1, dict(rec))
 
 # %% ../nbs/07_train.ipynb #5094ef38
 def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *, epochs: int = 10, lr: float = 1e-3,
@@ -561,13 +712,16 @@ def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *,
         weight_decay: float = 0.0, scheduler: Callable | None = None,
         ckpt_dir: str | os.PathLike | None = None, resume: bool = True, patience: int | None = None,
         monitor: str = 'val_acc', restore_best: bool = True, seed: int = 0, progress: bool = True,
-        max_steps: int | None = None, grad_clip: float | None = None) -> History:
-    """Train `model` (forward returns `(logits, features)`) on the `(x, y)` batches of `train_dl`.
+        max_steps: int | None = None, grad_clip: float | None = None,
+        callback: Callable[[int, dict], None] | None = None) -> History:
+    """Train `model` on the `(x, y)` batches of `train_dl`; its forward returns logits, or `(logits, features)`.
 
     - `loss`: a `DistillLoss` (default: plain cross entropy). When it uses the teacher (alpha > 0 or
       beta > 0), `teacher` (frozen: eval mode, no gradients) supplies `(t_logits, t_feat)` per batch.
-    - `align`: the training-only alignment module; defaults to `loss.align`; if `loss` has none, it is
-      attached to `loss`. Its parameters are optimised in their own group ('align').
+      Feature alignment (beta > 0) needs models that return `(logits, features)`.
+    - `align`: the training-only alignment module; defaults to `loss.align`; if `loss` has none, a copy of
+      `loss` gets it (your `loss` object is never changed, so it can be reused). Its parameters are
+      optimised in their own group ('align').
     - `param_groups`: list of dicts `{'params': ..., 'lr': ..., 'name': ...}` (or a callable model ->
       list) for model parameters that need their own learning rate / weight decay (missing keys take
       `lr`/`weight_decay`); the remaining parameters form the 'default' group.
@@ -577,24 +731,33 @@ def fit(model: nn.Module, train_dl: Iterable, val_dl: Iterable | None = None, *,
       loss, or 'val_loss') selects the best epoch, whose weights are restored at the end when
       `restore_best`; `patience` stops after that many epochs without improvement.
     - `ckpt_dir`: after every epoch the whole training state is written atomically to
-      `ckpt_dir/last.pt`; with `resume=True` a run finds it and continues exactly where it stopped
-      (`resume=False` starts over and overwrites it). `epochs` is the total, not the number still to run.
+      `ckpt_dir/last.pt`, with a fingerprint of the training configuration; with `resume=True` a run finds
+      it and continues exactly where it stopped (`resume=False` starts over and overwrites it). Resuming
+      under another configuration is refused, naming what differs. `epochs` is the total, not the number
+      still to run: more epochs than the checkpoint holds trains the extra ones, fewer is refused; a larger
+      `patience` (or None) continues an early-stopped run. One `fit` at a time per `ckpt_dir`: temporary
+      files of an interrupted write there are removed.
     - `seed`: all randomness of epoch `e` is reseeded from `(seed, e)` (see above).
     - `max_steps`: stop after this many optimizer steps in total (the last epoch may be partial);
       `grad_clip`: clip the total gradient 2-norm to this value.
+    - `callback(epoch, record)`: called after each epoch (1-based) with a copy of its record, once the
+      epoch's checkpoint is written; an exception it raises (e.g. `optuna.TrialPruned`) ends `fit` and
+      propagates, and a later call resumes from that checkpoint.
 
     Raises `NonFiniteLossError` on a NaN/inf loss or gradient (the checkpoint of the last completed
     epoch stays as it was). Returns the `History`; the model is left in the train/eval mode it came in,
     with its gradients cleared."""
     _check_fit_args(model, val_dl, epochs, lr, weight_decay, patience, max_steps, grad_clip, seed, monitor)
+    if callback is not None and not callable(callback):
+        raise TypeError(f'callback must be a function (epoch: int, record: dict) -> None, got {type(callback).__name__}')
     loss, align, needs_teacher = _resolve_loss(loss, align, teacher)
     if align is not None: align.to(_model_device(model))
     opt = _make_optimizer(optimizer, _build_param_groups(model, align, lr, weight_decay, param_groups), lr, weight_decay)
     ckpt = Path(ckpt_dir).expanduser() / CKPT_NAME if ckpt_dir is not None else None
+    if ckpt is not None: _check_ckpt_dir(ckpt.parent)
     r = _Run(model, train_dl, val_dl, epochs, teacher, loss, align, needs_teacher, opt,
              scheduler(opt) if scheduler is not None else None, _loader_generators(train_dl), ckpt, seed,
-             monitor, patience, max_steps, grad_clip)
-    if ckpt is not None: _check_ckpt_dir(ckpt.parent)
+             monitor, patience, max_steps, grad_clip, callback)
     if ckpt is not None and resume and ckpt.exists(): _resume(r)
     teacher_mode, model_mode = (teacher.training if teacher is not None else None), model.training
     if teacher is not None: teacher.eval()
@@ -623,20 +786,31 @@ def config_hash(config: dict) -> str:
     return hashlib.sha256(s.encode()).hexdigest()
 
 # %% ../nbs/07_train.ipynb #ec9ea8ab
-def get_teacher(dataset: str = 'digits', seed: int = 0, epochs: int = 30, lr: float = 1e-3,
+TEACHER_DEFAULTS = {'xor': dict(epochs=300, lr=1e-2, teacher_kwargs=dict(width=0.5, dropout=0.0))}
+"Per-dataset training defaults of `get_teacher` (others: 30 epochs, lr 1e-3, `make_teacher`'s sizes)."
+
+
+def get_teacher(dataset: str = 'digits', seed: int = 0, epochs: int | None = None, lr: float | None = None,
                 cache_dir: str | os.PathLike | None = None, data_kwargs: dict | None = None, *,
                 weight_decay: float = 1e-4, batch_size: int = 64, force: bool = False, progress: bool = False,
                 **teacher_kwargs) -> tuple[nn.Module, dict]:
     """The trained, frozen (eval mode, `requires_grad=False`) teacher for `dataset`, and its metrics.
 
-    Trains `make_teacher(splits, **teacher_kwargs)` for `epochs` with AdamW (`lr`, `weight_decay`) and a
+    Trains `make_teacher(splits, **teacher_kwargs)` for `epochs` (default 30) with AdamW (`lr`, default 1e-3,
+    `weight_decay`) and a
     cosine learning-rate schedule on `load_dataset(dataset, **data_kwargs)`, keeps the epoch with the
     best validation accuracy, and caches the result in `cache_dir` (default `default_cache_dir()`) under
     the hash of the full configuration; later calls load it. `force=True` retrains and overwrites.
     `metrics`: test_acc, test_f1, val_acc, val_f1, best_epoch, n_params, train_time_s, history (per-epoch
-    records), config (the hashed configuration), path (the cache file), cached (loaded from the cache?)."""
+    records), config (the hashed configuration), path (the cache file), cached (loaded from the cache?).
+    A dataset in `TEACHER_DEFAULTS` ('xor') has its own defaults for what is not given."""
     import qkd_nb, qkd_nb.data as qdata, qkd_nb.models as qmodels
     data_kwargs = dict(data_kwargs or {})
+    base = str(qdata.split_dataset_spec(dataset)[0]).lower()
+    own = TEACHER_DEFAULTS.get(base, {}) if base in qdata.DATASETS else {}
+    epochs = own.get('epochs', 30) if epochs is None else epochs
+    lr = own.get('lr', 1e-3) if lr is None else lr
+    teacher_kwargs = {**own.get('teacher_kwargs', {}), **teacher_kwargs}
     _check_positive('epochs', epochs, integer=True)
     _check_positive('batch_size', batch_size, integer=True)
     did = dataset_id(dataset)                           # a file's id hashes its bytes: edited data, new teacher

@@ -1,11 +1,16 @@
 #!/usr/bin/env python
 """Build the documentation site (`make docs`): Sphinx + myst-nb + sphinx-book-theme, into `_site/`.
 
-Pages: home (README.md, generated from nbs/index.ipynb), one page per library notebook with its committed
-outputs, the experiments (the executed copies of the last reproduction in figures/notebooks/, written by
+Pages: home (README.md, generated from nbs/index.ipynb), the user guide (every notebook of nbs/guides/, executed
+and tested like the library notebooks, in `GUIDE_ORDER` and then by name), one page per library notebook with its
+committed outputs, the experiments (the executed copies of the last reproduction in figures/notebooks/, written by
 `tools/nb_outputs.py publish`; an experiment without one is shown unexecuted, with a note), the claims
 audit (figures/claims.md), a gallery of figures/, and an API reference of every name in the `__all__` of
 every module of qkd_nb (autodoc, from the exported docstrings).
+
+Math is rendered by MathJax 2.7 shipped with the site: the files of the `jupyter-server-mathjax` package (a docs
+requirement) are copied to `_static/mathjax`, so a page opened offline shows typeset math, not raw TeX; the build
+fails when the package is missing.
 
 The sources are staged in docs/_build/src (git-ignored; files rewritten only when they change, so Sphinx
 rebuilds what changed; `-E` re-reads every page so each build reports every warning); nothing is executed and nothing is fetched from the network. The build fails on
@@ -76,10 +81,31 @@ def stage_notebook(nb, link_rewrite=None):
     return nb
 
 
+GUIDE_ORDER = ('your_circuit', 'migrate', 'distil_your_student', 'ibm_hardware', 'dask_cluster')
+"The user guide's pages first in this order (those that exist), then any other notebook of nbs/guides by name."
+
+
 def library_notebooks():
+    "The library notebooks of nbs/ (the home page's notebook and the user guide's excepted)."
     sys.path.insert(0, str(ROOT / 'tools'))
     from nb_outputs import library_notebooks as nbs
-    return [p for p in nbs() if p.name != 'index.ipynb']
+    return [p for p in nbs() if p.name != 'index.ipynb' and p.relative_to(ROOT / 'nbs').parts[0] != 'guides']
+
+
+def guide_notebooks(folder: Path = ROOT / 'nbs' / 'guides') -> list[Path]:
+    "The user guide's notebooks: `GUIDE_ORDER` first, then the others by name."
+    nbs = [p for p in folder.glob('*.ipynb') if not p.name.startswith(('_', '.'))] if folder.is_dir() else []
+    rank = {s: i for i, s in enumerate(GUIDE_ORDER)}
+    return sorted(nbs, key=lambda p: (rank.get(p.stem, len(rank)), p.stem))
+
+
+def mathjax_dir() -> Path | None:
+    "The MathJax 2 files of the `jupyter-server-mathjax` package (its `static` folder), or None when it is not installed."
+    import importlib.util
+    spec = importlib.util.find_spec('jupyter_server_mathjax')       # (found without importing it: it imports jupyter_server)
+    if spec is None or not spec.submodule_search_locations: return None
+    d = Path(list(spec.submodule_search_locations)[0]) / 'static'
+    return d if (d / 'MathJax.js').exists() else None
 
 
 def modules():
@@ -121,7 +147,20 @@ def stage(written: set, figures: Path = ROOT / 'figures') -> dict:
     for f in figures.rglob('*'):
         if f.is_file() and f.suffix in ('.png', '.md', '.svg', '.jpg') and published not in f.parents:
             _write(STAGE / 'figures' / f.relative_to(figures), f.read_bytes(), written)
-    pages = dict(library=[], experiments=[], api=[])
+    pages = dict(guides=[], library=[], experiments=[], api=[])
+    mj = mathjax_dir()
+    if mj is None:
+        raise RuntimeError("MathJax is not installed (the `jupyter-server-mathjax` package, a docs requirement: "
+                           "`make env` installs it, or pip install jupyter-server-mathjax): without it the pages would "
+                           "show raw TeX when read offline")
+    for f in mj.rglob('*'):
+        if f.is_file(): _write(STAGE / '_static' / 'mathjax' / f.relative_to(mj), f.read_bytes(), written)
+    for p in guide_notebooks():
+        nb = stage_notebook(nbformat.read(p, as_version=4))
+        _write(STAGE / 'guides' / p.name, nbformat.writes(nb), written)
+        pages['guides'].append(f'guides/{p.stem}')
+    index = (ROOT / 'docs' / 'index.md').read_text(encoding='utf-8')
+    _write(STAGE / 'index.md', index.replace('\nGUIDES\n', '\n' + '\n'.join(pages['guides']) + '\n'), written)
     for p in library_notebooks():
         nb = stage_notebook(nbformat.read(p, as_version=4))
         _write(STAGE / 'library' / p.name, nbformat.writes(nb), written)
@@ -204,7 +243,8 @@ def build(out=ROOT / '_site', clean=False, figures=ROOT / 'figures') -> tuple[bo
     if clean: shutil.rmtree(ROOT / 'docs' / '_build', ignore_errors=True)
     for d in (HTML, out): shutil.rmtree(d, ignore_errors=True)   # Sphinx never removes pages whose source went away
     written = set()
-    summary = stage(written, Path(figures))
+    try: summary = stage(written, Path(figures))
+    except RuntimeError as e: return False, f'cannot build the site: {e}'
     _prune(written)
     warn_file = ROOT / 'docs' / '_build' / 'warnings.txt'
     r = subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-E', '--keep-going', '-d', str(DOCTREES),
@@ -217,7 +257,7 @@ def build(out=ROOT / '_site', clean=False, figures=ROOT / 'figures') -> tuple[bo
     miss = missing_api(out, summary['modules']) if r.returncode == 0 else []
     n = sum(len(v) for v in summary['pages'].values()) + 5
     lines = [f'site in {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}: {n} pages '
-             f"({len(summary['pages']['library'])} library notebooks, {len(summary['pages']['experiments'])} experiments, "
+             f"({len(summary['pages']['guides'])} user guide pages, {len(summary['pages']['library'])} library notebooks, {len(summary['pages']['experiments'])} experiments, "
              f"{len(summary['pages']['api'])} API modules, {sum(map(len, summary['modules'].values()))} public names), "
              f'{len(warnings)} warnings ({len(fatal)} fatal), {time.time() - t0:.0f}s']
     if r.returncode: lines.append(f'sphinx failed (exit {r.returncode}):\n{r.stdout[-3000:]}{r.stderr[-3000:]}')

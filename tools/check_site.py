@@ -1,15 +1,17 @@
 #!/usr/bin/env python
 """Browser test of the documentation site: build it, serve it on 127.0.0.1, open every page in headless
 Chromium and fail on a broken internal link (page or #anchor), a missing image or internal resource
-(stylesheet, script, font), a script error, or a page that renders empty; save screenshots of the home page
-and one experiment page.
+(stylesheet, script, font), a script error, a page that renders empty, or math left as raw TeX (`\\(`, `$$`,
+`\\frac` ... visible in the rendered text once MathJax has typeset the page, or a MathJax error); save screenshots
+of the home page and one experiment page.
 
     python tools/check_site.py [--site _site] [--no-build] [--shots docs/_build/screenshots]
 
 Chromium is Debian's `chromium` package (tools/setup_env.sh installs it where it can, as root; `--install`
 here does the same). It is driven through the DevTools protocol (tornado's websocket client: tornado comes
 with ipykernel), one browser for all pages, where no host name but 127.0.0.1 resolves: the test
-needs no network, and the one outside script the site uses (MathJax from its CDN) is not part of it.
+needs no network, and neither does the site: MathJax comes with it (tools/build_docs.py), so a page whose
+math would need the network shows raw TeX here and fails.
 """
 from __future__ import annotations
 import argparse, asyncio, base64, functools, http.server, json, os, re, shutil, subprocess, sys, tempfile, threading, time
@@ -26,13 +28,23 @@ NOT_CONTENT = {'search.html', 'genindex.html', 'py-modindex.html'}   # pages tha
 SHOT_HEIGHT = 3000                                                    # screenshots: the page's top 3000 px
 MIN_TEXT = 80                                                         # characters of article text a page must show
 
-# what the page reports once loaded: its text, headings, anchors, links, images and stylesheets
+# math typeset? (MathJax 2: its queue empty once the page's math is done; pages without math have no MathJax)
+MATH_DONE = r"""(() => !(window.MathJax && window.MathJax.Hub) ||
+  (window.MathJax.isReady === true && window.MathJax.Hub.queue.pending === 0 && !window.MathJax.Hub.queue.running))()"""
+
+# what the page reports once loaded: its text, headings, anchors, links, images and stylesheets, and its prose
+# (code blocks, scripts and MathJax's own output left out) for the raw-TeX check
 PROBE = r"""(() => {
   const main = document.querySelector('article, main, [role=main]') || document.body;
+  const prose = main.cloneNode(true);
+  prose.querySelectorAll('pre, code, script, style, .highlight, .MathJax, .MathJax_Display, .MathJax_Preview, .MathJax_SVG, ' +
+                         '.cell_input, .output.text_plain, .output.stream').forEach(e => e.remove());
   const abs = (u) => { try { return new URL(u, location.href).href } catch (e) { return u } };
   return JSON.stringify({
     title: document.title,
     text: (main.innerText || '').trim().length,
+    prose: (prose.textContent || ''),
+    math_errors: document.querySelectorAll('.MathJax_Error, .merror').length,
     h1: document.querySelectorAll('h1').length,
     ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id)
            .concat(Array.from(document.querySelectorAll('a[name]')).map(e => e.name)),
@@ -41,6 +53,16 @@ PROBE = r"""(() => {
                                                    ok: i.complete && i.naturalWidth > 0})),
   });
 })()"""
+
+
+RAW_TEX = re.compile(r'\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\$[^$\n]*\\[a-zA-Z]+[^$\n]*\$|'
+                     r'\\(?:langle|rangle|frac|sqrt|sum|prod|sigma|theta|alpha|beta|epsilon|omega|lambda|pi|psi|phi|'
+                     r'mathrm|mathbf|text|left|right|cdot|otimes|le|ge|partial|nabla|infty)\b')
+
+
+def raw_tex(text: str) -> list[str]:
+    "Snippets of `text` (a page's rendered prose) that are TeX a reader sees raw: delimiters or commands."
+    return [text[max(0, m.start() - 30):m.end() + 30].replace('\n', ' ').strip() for m in RAW_TEX.finditer(text)][:3]
 
 
 def find_chromium():
@@ -133,6 +155,11 @@ async def visit(cdp, url, timeout=30):
     if not await cdp.wait_event('Page.loadEventFired', timeout):
         return None, [f'page did not load in {timeout} s'], []
     await asyncio.sleep(0.05)
+    end = time.monotonic() + timeout                 # let MathJax typeset the page (it loads its parts on demand)
+    while time.monotonic() < end:
+        r = await cdp.send('Runtime.evaluate', expression=MATH_DONE, returnByValue=True)
+        if r.get('result', {}).get('value', True): break
+        await asyncio.sleep(0.1)
     r = await cdp.send('Runtime.evaluate', expression=PROBE, returnByValue=True)
     probe = json.loads(r['result']['value'])
     origin = urlparse(url).netloc
@@ -169,6 +196,8 @@ async def _check(site: Path, base: str, exe: str, shots: Path):
             if probe is None: continue
             seen[rel] = probe
             problems += [f"{where}: image not shown: {i['src']}" for i in probe['images'] if not i['ok']]
+            problems += [f"{where}: raw TeX shown (math not rendered): ...{t}..." for t in raw_tex(probe['prose'])]
+            if probe['math_errors']: problems.append(f"{where}: {probe['math_errors']} MathJax error(s) in the page's math")
             if rel not in NOT_CONTENT and rel.split('/')[0] != '_modules' and (probe['text'] < MIN_TEXT or not probe['h1']):
                 problems.append(f"{where}: renders empty ({probe['text']} characters of text, {probe['h1']} headings)")
             name = next((k for k, v in SHOTS.items() if v == rel), None)

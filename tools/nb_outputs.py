@@ -360,6 +360,23 @@ def link_figures(nb, pngs, link_prefix: str) -> list[str]:
     return linked
 
 
+def portable_paths(text: str, roots=()) -> str:
+    """`text` (a notebook's JSON) without machine paths: each checkout root in `roots` (and this one) removed from the
+    paths below it (they become relative to the repository), a reproduction's scratch `.../qkd-nb-XXXX/out` shown as
+    `<out_dir>`."""
+    import re
+    for r in sorted({str(ROOT), *map(str, roots)}, key=len, reverse=True):
+        text = text.replace(r.rstrip('/') + '/', '')
+    return re.sub(r'(?:/[^"\s\\/]+)*/qkd-nb-[A-Za-z0-9_]+/out', '<out_dir>', text)
+
+
+def _run_root(nb, stem: str):
+    "The checkout a run was made in, read from papermill's input_path (`<root>/nbs/experiments/<stem>.ipynb`), or None."
+    ip = str(nb.metadata.get('papermill', {}).get('input_path') or '')
+    tail = f'/nbs/experiments/{stem}.ipynb'
+    return ip[:-len(tail)] if ip.startswith('/') and ip.endswith(tail) else None
+
+
 def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -> dict:
     """Copy the executed experiment notebooks of a reproduction run into `figures/notebooks/` (tracked), every
     figure the notebook wrote shown as a link to its committed PNG in `figures/` (an embedded image that
@@ -390,7 +407,8 @@ def publish_experiments(run_dir=None, figures_dir=ROOT / 'figures', dest=None) -
         done[stem] = link_figures(nb, mine, link)
         for c in nb.cells:                                   # papermill's per-cell timestamps: noise in git
             c.metadata.pop('execution', None); c.metadata.pop('papermill', None)
-        write_text(dest / f'{stem}.ipynb', nbformat.writes(nb))
+        root = _run_root(nb, stem)                           # no machine paths in what is committed
+        write_text(dest / f'{stem}.ipynb', portable_paths(nbformat.writes(nb), [root] if root else []))
     return done
 
 
@@ -422,7 +440,9 @@ def main(argv=None):
         print(json.dumps(dict(ok=ok, seconds=t, problems=problems))); return 0
     if a.cmd == 'publish':
         for stem, figs in publish_experiments(a.run_dir, Path(a.figures_dir)).items():
-            print(f'{Path(a.figures_dir) / "notebooks" / stem}.ipynb: figures linked to figures/: {", ".join(figs) or "none"}')
+            out = Path(a.figures_dir).resolve() / 'notebooks' / f'{stem}.ipynb'
+            shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+            print(f'{shown}: figures linked to figures/: {", ".join(figs) or "none"}')
         return 0
     nbs = [Path(n).resolve() for n in a.notebooks] or library_notebooks()
     bad = 0

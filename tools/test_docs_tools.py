@@ -215,6 +215,50 @@ def test_browser_finds_broken_pages(tmp: Path):
     assert (tmp / 'shots' / 'home.png').stat().st_size > 1000 and (tmp / 'shots' / 'experiment.png').exists()
 
 
+def test_raw_tex_found_in_prose():
+    "The raw-TeX check: delimiters and commands a reader would see, not dollar amounts or plain backslashes."
+    for raw in (r'the value \(\langle Z\rangle\) is', '$$x^2$$', r'the $\sigma$ of', r'\[ a \]', r'\frac{a}{b}',
+                r'\begin{align} a \end{align}'):
+        assert cs.raw_tex(raw), raw
+    for fine in ('costs $5 and $10', 'a|b, C:\\path', 'set {a, b}', 'x = 2 * y', ''):
+        test_eq(cs.raw_tex(fine), [])
+
+
+def test_guides_ordered_and_apart(tmp: Path):
+    "User guide pages: GUIDE_ORDER first, then the others by name; the library list leaves them out."
+    import nbformat
+    for name in ('zeta', 'migrate', 'alpha', 'your_circuit'):
+        nbformat.write(nbformat.v4.new_notebook(), tmp / f'{name}.ipynb')
+    test_eq([p.stem for p in bd.guide_notebooks(tmp)], ['your_circuit', 'migrate', 'alpha', 'zeta'])
+    test_eq(bd.guide_notebooks(tmp / 'missing'), [])
+    assert not any('guides' in p.parts for p in bd.library_notebooks())
+
+
+def test_browser_flags_raw_tex(tmp: Path):
+    "Headless Chromium: math typeset by the shipped MathJax passes; the same math without a renderer fails as raw TeX."
+    import shutil
+    exe, mj = cs.find_chromium(), bd.mathjax_dir()
+    if exe is None or mj is None:
+        print(f"  (chromium or jupyter-server-mathjax not installed: raw-TeX browser test skipped)"); return
+    site = tmp / 'site'; (site / 'experiments').mkdir(parents=True)
+    shutil.copytree(mj, site / '_static' / 'mathjax')
+    text = '<p>' + 'enough words to count as a page. ' * 5 + '</p>'
+    mathjax = ('<script>window.MathJax = {showMathMenu: false, messageStyle: "none", "HTML-CSS": {availableFonts: [], '
+               'preferredFont: null, webFont: "STIX-Web", imageFont: null}, styles: {".MJX_Assistive_MathML *": '
+               '{"font-family": "serif !important"}}};</script>'
+               '<script src="_static/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"></script>')
+    page = lambda body, head='': (f'<!doctype html><html><head><title>t</title>{head}</head><body><article>{body}'
+                                  '</article></body></html>')
+    math = (r'<p>The mean <span class="math">\(\langle Z\rangle = \frac{1}{2}\)</span> and</p><div class="math">\[\sum_k c_k\]</div>'
+            r'<p><span class="math">\(\mathbb{E}[Q] \lesssim \mathcal{O}(n)\)</span></p>')   # (AMS and script symbols)
+    (site / 'index.html').write_text(page(f'<h1>Home</h1>{text}{math}<pre>raw \\(code\\) is fine</pre>', mathjax))
+    (site / 'experiments' / '01_main_table.html').write_text(page(f'<h1>E</h1>{text}'))
+    (site / 'raw.html').write_text(page(f'<h1>Raw</h1>{text}{math}'))              # no renderer: the TeX stays
+    ok, report = cs.check(site, tmp / 'shots', exe)
+    assert not ok and 'raw.html: raw TeX shown (math not rendered)' in report, report
+    assert 'index.html:' not in report, report
+
+
 def main():
     tests = [(n, f) for n, f in globals().items() if n.startswith('test_') and getattr(f, '__module__', None) == __name__]
     failed = 0
