@@ -267,8 +267,8 @@ def _fused_call(self: CompiledCircuit, x, w, on_backward=None):
             or x.dtype != self.real_dtype or w.dtype != self.real_dtype or x.device != self.device or w.device != self.device
             or torch._C._are_functorch_transforms_active()):                  # (torch.func: the _Program path)
         return None
-    path = self._path(x.shape[0])
-    if path == 'compiled' and torch.compiler.is_compiling(): path = 'fused' if self._fused is not None else 'torch'   # (torch.compile traces torch)
+    if torch.compiler.is_compiling(): path = 'fused' if self._fused is not None else 'torch'   # (torch.compile traces the torch paths)
+    else: path = self._path(x.shape[0])
     if path == 'compiled': return _Compiled.apply(x, w, self._kp, self._torch_forward, on_backward)
     if path != 'fused': return None
     self._memory_check(x.shape[0])

@@ -18,6 +18,10 @@ Usage:
   python tools/sim_speed.py compile-memory [--qubits 16 18 20]
   python tools/sim_speed.py crossover [--qubits 2 4 6 8 10 12] [--batches 1 4 16 64 256 1024] [--out F.csv]
       the compiled kernels against the torch paths (kernels='compiled' / 'torch'), per (n, B), alternating
+  python tools/sim_speed.py peers --qubits 8 --batch 1 [--ref /work/main] [--peers qulacs tensorcircuit ...]
+      the benchmark's step (qkd_nb.bench.step_fn) of native float32 (this checkout, and --ref's simulator inside the
+      same QuantumLayer) and of peers at their best, alternating rounds, this process's CPU time (every thread: fair
+      to a peer that runs its own threads); set XLA_FLAGS as qkd_nb.bench._child_env does for one-thread jax
 """
 import argparse, importlib.util, json, os, statistics, subprocess, sys, time
 from pathlib import Path
@@ -187,9 +191,38 @@ def cmd_crossover(a):
     return rows
 
 
+def cmd_peers(a):
+    "Process CPU ms per benchmark step: native (this checkout, --ref's simulator) and peers, alternating rounds."
+    import torch
+    torch.set_num_threads(a.threads)
+    sys.path.insert(0, str(ROOT))
+    from qkd_nb.bench import student_pqc, make_layer, make_data, step_fn
+    clock = time.process_time
+    rows = []
+    for n in a.qubits:
+        p = student_pqc(n); x0, w0 = make_data(p.n_inputs, p.n_weights, a.batch)
+        layers = {'native': make_layer('native-f32', p, weight=w0)}
+        if a.ref:
+            layers['ref'] = make_layer('native-f32', p, weight=w0)
+            layers['ref'].sim = _load_simulator(a.ref).CompiledCircuit(*p.layer_args(), dtype=torch.float32)
+        for q in a.peers or []: layers[q] = make_layer(q, p, weight=w0)
+        steps = {k: step_fn(L, x0) for k, L in layers.items()}
+        for s in steps.values(): s(); s()                    # (warm-up: a jitting peer compiles here)
+        res = {k: [] for k in steps}
+        for _ in range(a.rounds):
+            for k, s in steps.items():
+                calls, t0 = 0, clock()
+                while clock() - t0 < a.budget / a.rounds: s(); calls += 1
+                res[k].append((clock() - t0) / calls)
+        row = dict(n=n, B=a.batch, clock='process', **{f'{k}_ms': 1e3 * statistics.median(v) for k, v in res.items()})
+        rows.append(row); print(json.dumps(row), flush=True)
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('what', choices=['time', 'ops', 'bandwidth', 'compile-memory', 'crossover'])
+    ap.add_argument('what', choices=['time', 'ops', 'bandwidth', 'compile-memory', 'crossover', 'peers'])
+    ap.add_argument('--peers', nargs='*', default=None, help="peers: qkd_nb.bench peer names timed beside native")
     ap.add_argument('--qubits', type=int, nargs='+', default=None)
     ap.add_argument('--batch', type=int, default=64)
     ap.add_argument('--batches', type=int, nargs='+', default=[1, 4, 16, 64, 256, 1024])
@@ -206,9 +239,9 @@ def main(argv=None):
     global CLOCK
     CLOCK = time.thread_time if a.clock == 'thread' else time.perf_counter
     if a.qubits is None: a.qubits = {'time': [2, 4, 8, 12, 14, 16], 'ops': [4], 'compile-memory': [16, 18, 20],
-                                     'crossover': [2, 4, 6, 8, 10, 12]}.get(a.what, [])
+                                     'crossover': [2, 4, 6, 8, 10, 12], 'peers': [2, 4, 8]}.get(a.what, [])
     {'time': cmd_time, 'ops': cmd_ops, 'bandwidth': cmd_bandwidth, 'compile-memory': cmd_compile_memory,
-     'crossover': cmd_crossover}[a.what](a)
+     'crossover': cmd_crossover, 'peers': cmd_peers}[a.what](a)
 
 
 if __name__ == '__main__':
