@@ -231,7 +231,14 @@ class NonFiniteLossError(RuntimeError):
         self.epoch, self.step, self.parts = epoch, step, parts
 
 # %% ../nbs/07_train.ipynb #0d1f5ce3
-_OPTIMIZERS = {'adam': torch.optim.Adam, 'adamw': torch.optim.AdamW,
+def _adam(groups, **kw):
+    "Adam, fused (one kernel for every parameter: ~3x faster per step on CPU) when every parameter allows it."
+    ps = [p for g in groups for p in g['params']]
+    fused = all(p.dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64) and p.device.type in ('cpu', 'cuda') for p in ps)
+    return torch.optim.Adam(groups, fused=fused or None, **kw)
+
+
+_OPTIMIZERS = {'adam': _adam, 'adamw': torch.optim.AdamW,
                'sgd': lambda groups, **kw: torch.optim.SGD(groups, momentum=0.9, **kw)}
 _MONITORS = ('val_acc', 'val_loss')
 CKPT_NAME = 'last.pt'
@@ -859,21 +866,36 @@ def get_teacher(dataset: str = 'digits', seed: int = 0, epochs: int | None = Non
 
 # %% ../nbs/07_train.ipynb #9da8a065
 class CachedTeacher(nn.Module):
-    """The frozen `teacher` with its `(logits, features)` on the rows of `X` computed once; `forward`
-    looks each row up by its bytes and sends a batch with any unseen row to the teacher. Always in eval mode."""
+    """The frozen `teacher` with its `(logits, features)` on the rows of `X` computed once; `forward` finds a batch's
+    rows among them (an exact integer hash of each row's bits, a sorted search, then an equality check of the rows)
+    and sends a batch with any unseen row to the teacher. Always in eval mode."""
     def __init__(self, teacher: nn.Module, X: torch.Tensor):
         super().__init__()
         self.teacher, self.feature_dim = teacher.eval(), teacher.feature_dim
         with torch.no_grad(): self.logits, self.feats = self.teacher(X)
-        self.index = {r.tobytes(): i for i, r in enumerate(X.detach().cpu().numpy())}
+        self._X = X.detach().cpu().contiguous()
+        keys = self._keys_of(self._X)
+        self._order = torch.argsort(keys)
+        self._sorted = keys[self._order]
         self.eval()
+
+    @staticmethod
+    def _keys_of(x: torch.Tensor) -> torch.Tensor:
+        "One int64 per row: a polynomial hash of the row's bits (exact integer arithmetic: the same for a row in any batch)."
+        bits = x.reshape(len(x), -1).contiguous()
+        bits = bits.view(torch.int32 if bits.element_size() == 4 else torch.int64 if bits.element_size() == 8 else torch.int16).long()
+        mult = torch.arange(1, bits.shape[1] + 1, dtype=torch.int64) * 0x9E3779B97F4A7C15 % (2 ** 61 - 1) + 1
+        return (bits * mult).sum(1)
 
     def train(self, mode: bool = True):
         return super().train(False)          # the teacher stays frozen whatever fit() asks
 
     def forward(self, x):
-        idx = [self.index.get(r.tobytes()) for r in x.detach().cpu().numpy()]
-        if None in idx:
-            with torch.no_grad(): return self.teacher(x)
-        idx = torch.as_tensor(idx, device=self.logits.device)
-        return self.logits[idx], self.feats[idx]
+        xc = x.detach().cpu()
+        if xc.dtype == self._X.dtype and xc.shape[1:] == self._X.shape[1:] and len(self._X):
+            pos = torch.searchsorted(self._sorted, self._keys_of(xc)).clamp_(max=len(self._sorted) - 1)
+            idx = self._order[pos]
+            if torch.equal(self._X[idx], xc):
+                idx = idx.to(self.logits.device)
+                return self.logits[idx], self.feats[idx]
+        with torch.no_grad(): return self.teacher(x)
