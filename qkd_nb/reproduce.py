@@ -595,7 +595,7 @@ def reproduce(profile: str = 'full', experiments: Sequence[str] | None = None, f
     results, n = {}, len(jobs)
     if progress: print(f'running {n} experiment notebooks (profile {profile}, dataset {_portable_text(dataset, {})}, seed {seed}) '
                        f"{'in this process' if workers == 1 and scheduler is None else 'on Dask'}; executed notebooks in {_rel(run_dir)}", flush=True)
-    mon = _Monitor(list(jobs), run_dir / '.progress', bool(live), _expected_times(figures_dir, profile))
+    mon = _Monitor(list(jobs), (run_dir / '.progress').absolute(), bool(live), _expected_times(figures_dir, profile))
     mon.progress_dir.mkdir(exist_ok=True)
 
     def _finish(stem, res):
