@@ -76,6 +76,8 @@ def _observable(o, n_qubits: int, what: str) -> SparsePauliOp:
     if isinstance(o, Pauli):
         if o.num_qubits != n_qubits: raise ValueError(f"{what} acts on {o.num_qubits} qubits but the circuit has {n_qubits}")
         return SparsePauliOp(o)                                  # its phase (-1, ±i) becomes the coefficient
+    if hasattr(o, "pauli_rep") and hasattr(o, "wires"):                   # a PennyLane operator
+        return _from_pennylane(o, n_qubits, what)
     if isinstance(o, str):
         if o[:1] in "+-" and len(o) > 1 and set(o[1:]) <= set("IXYZ"):      # Qiskit's signed label: '-ZZII'
             return SparsePauliOp(_check_pauli_string(o[1:], n_qubits, what), coeffs=[-1.0 if o[0] == "-" else 1.0])
@@ -93,7 +95,7 @@ def _observable(o, n_qubits: int, what: str) -> SparsePauliOp:
                          f"them? For one output each, list them flat: observables={flat!r}; for one output, their sum, "
                          f"give a dict or a SparsePauliOp: {terms!r} or SparsePauliOp({flat!r})")
     raise TypeError(f"{what}: expected a Pauli string, a (string, coefficient) pair, a dict {{string: coefficient}}, "
-                    f"a Pauli or a SparsePauliOp, got {o!r}")
+                    f"a Pauli, a SparsePauliOp or a PennyLane operator (qml.Z(0) @ qml.Z(1)), got {o!r}")
 
 
 def _sum_of(terms: list, n_qubits: int, what: str) -> SparsePauliOp:
@@ -110,11 +112,11 @@ def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
     """Turn an observables spec into a list of Hermitian `SparsePauliOp`s on `n_qubits` qubits, one per output.
 
     `spec`: None (one Z per qubit), one observable (a Pauli string such as `'IIZZ'` or `'-IIZZ'`, a dict
-    `{'ZZII': 0.5, 'XXII': 3.0}` (one observable: the weighted sum of its terms), a `Pauli`, a `SparsePauliOp`),
+    `{'ZZII': 0.5, 'XXII': 3.0}` (one observable: the weighted sum of its terms), a `Pauli`, a `SparsePauliOp`, a PennyLane operator such as `qml.Z(0) @ qml.Z(1)`),
     or a list of observables, each item one of those or a `(string, coefficient)` pair or a list of such pairs
     (their sum). Each item is one output feature; coefficients are kept, never dropped."""
     if spec is None: return z_observables(n_qubits)
-    if isinstance(spec, (SparsePauliOp, Pauli, str, dict)) or (isinstance(spec, tuple) and _is_pair(spec)): spec = [spec]
+    if isinstance(spec, (SparsePauliOp, Pauli, str, dict)) or (isinstance(spec, tuple) and _is_pair(spec)) or hasattr(spec, "pauli_rep"): spec = [spec]
     try: items = list(spec)
     except TypeError: raise TypeError(f"observables: expected None, a SparsePauliOp or a list of them / Pauli strings, got {spec!r}") from None
     if not items: raise ValueError("observables: the list is empty; give at least one observable (or None for Z on every qubit)")
@@ -126,6 +128,28 @@ def resolve_observables(spec, n_qubits: int) -> list[SparsePauliOp]:
             raise ValueError(f"{what} has complex coefficients {op.coeffs}; observables must be Hermitian (real coefficients)")
         out.append(op)
     return out
+
+# %% ../nbs/02_circuits.ipynb #a8f73edd
+def _from_pennylane(o, n_qubits: int, what: str) -> SparsePauliOp:
+    """A PennyLane operator (`qml.Z(0) @ qml.Z(1)`, `0.5 * qml.X(3) + 2 * qml.Y(0)`, a `Hamiltonian`) as a
+    `SparsePauliOp`: PennyLane's wire `w` is qubit `w` (the letter `n_qubits - 1 - w` of a Qiskit string),
+    every coefficient kept; read through the operator's `pauli_rep`, so PennyLane is not imported here."""
+    rep = getattr(o, "pauli_rep", None)
+    if rep is None:
+        raise ValueError(f"{what}: the PennyLane operator {o!r} is not a sum of Pauli words (no pauli_rep); write it as Pauli "
+                         "terms, e.g. qml.pauli_decompose(matrix), or as a SparsePauliOp")
+    terms = []
+    for word, c in rep.items():
+        label = ["I"] * n_qubits
+        for w, p in dict(word).items():
+            if isinstance(w, (bool, np.bool_)) or not isinstance(w, (int, np.integer)) or not 0 <= w < n_qubits:
+                raise ValueError(f"{what}: the PennyLane operator {o!r} acts on wire {w!r}; QuantumLayer's circuit has wires "
+                                 f"0 .. {n_qubits - 1} (wire w is Qiskit's qubit w): relabel it, e.g. "
+                                 f"op.map_wires({{{w!r}: 0}})")
+            label[n_qubits - 1 - int(w)] = p
+        terms.append(("".join(label), _coefficient(complex(c), f"{what} term {dict(word)}")))
+    if not terms: return SparsePauliOp("I" * n_qubits, coeffs=[0.0])
+    return SparsePauliOp.from_list(terms).simplify(atol=0)
 
 # %% ../nbs/02_circuits.ipynb #604a500e
 def probability_observables(n_qubits: int, interpret=None, output_shape: int | None = None) -> list[SparsePauliOp]:

@@ -709,7 +709,8 @@ def load_file(path: str | os.PathLike, target: str | int | None = None, *, pool:
     yte = _label_vector(a['y_test'], len(Xte), p, 'y_test') if Xte is not None else None
     y = np.concatenate([ytr, yte]) if Xte is not None else ytr
     if len(y) != len(X) + (0 if Xte is None else len(Xte)):
-        raise ValueError(f"{p}: {len(X) + (0 if Xte is None else len(Xte))} examples but {len(y)} labels")
+        raise ValueError(f"{p}: {len(X) + (0 if Xte is None else len(Xte))} examples but {len(y)} labels: "
+                         "give one label per example (y of shape (n,), in the order of the rows of X)")
     codes, classes = _encode_labels(y, f'{p} (labels)')
     ytr, yte = codes[:len(X)], (codes[len(X):] if Xte is not None else None)
     kw.update(n_classes=len(classes))

@@ -152,6 +152,10 @@ def epoch_cost(counts: pd.DataFrame, n_train: int, shots_list, devices, profiles
     `counts`: rows of `step_circuits` at batch `batch`; `devices`: `DeviceTiming`s; `profiles`: device name ->
     `circuit_profile`. Circuits per epoch = per-example count x `n_train`; one job per step."""
     steps = math.ceil(n_train / batch)
+    missing = [d.name for d in devices if d.name not in profiles]
+    if missing:
+        raise ValueError(f"profiles has no circuit profile for device(s) {missing} (it has {sorted(profiles)}); profiles maps "
+                         "each device's name (DeviceTiming.name) to circuit_profile(circuit, backend) of that device")
     rows = []
     for r in counts.itertuples():
         if r.batch != batch: raise ValueError(f'counts row {r.estimator!r} is at batch {r.batch}, expected {batch}')

@@ -261,11 +261,25 @@ def resolve_noise_model(noise_model):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter('ignore', DeprecationWarning)     # from_dict: deprecated by Aer, still the reader of to_dict
-                return NoiseModel.from_dict(noise_model)
+                nm = NoiseModel.from_dict(noise_model)
         except Exception as e:
             raise ValueError(f"noise_model is a dict that NoiseModel.from_dict cannot read ({type(e).__name__}: {e}); pass a "
                              "qiskit_aer.noise.NoiseModel, or the dict NoiseModel.to_dict() wrote") from None
-    if isinstance(noise_model, BackendV2) or isinstance(noise_model, str):
+        if nm.is_ideal():   # from_dict reads a dict without an 'errors' list ({'depolarizing': 0.01}, {}) as no noise at all
+            raise ValueError(f"noise_model is a dict with no errors NoiseModel.from_dict can read (keys {sorted(map(str, noise_model))}): "
+                             "it would simulate without noise. Pass a NoiseModel, e.g. nm = NoiseModel(); "
+                             "nm.add_all_qubit_quantum_error(depolarizing_error(0.01, 1), ['rx', 'ry', 'rz']), or the dict "
+                             "NoiseModel.to_dict() wrote (it has an 'errors' list)")
+        return nm
+    _device = isinstance(noise_model, BackendV2)
+    if isinstance(noise_model, str):
+        try: _device = resolve_backend(noise_model) is not None
+        except (ValueError, ImportError): pass
+        if not _device:
+            raise TypeError(f"noise_model={noise_model!r} is a string, not a noise model: pass a qiskit_aer.noise.NoiseModel "
+                            "(e.g. NoiseModel() with add_all_qubit_quantum_error(depolarizing_error(0.01, 1), ['rx', 'ry', 'rz'])), "
+                            "or a device's name as backend= (fake_backend= on QuantumLayer), e.g. 'fake_manila'")
+    if _device:
         raise TypeError(f"noise_model={noise_model!r} is a device, not a noise model: pass it as backend= (fake_backend= "
                         "on QuantumLayer), which brings its noise, coupling map and basis gates, or pass "
                         "noise_model=NoiseModel.from_backend(backend) for its noise alone")
