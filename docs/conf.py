@@ -57,8 +57,16 @@ def _md_code_spans(app, what, name, obj, options, lines):
     lines[:] = md_to_rst('\n'.join(lines)).split('\n')
 
 
+def _source_where_described(app, modname, attribute):
+    """viewcode: a name of a qkd_nb module is looked up in that module's own source. A re-export (qkd_nb.simulator's
+    names from qkd_nb.sim_gates) then gets no [source] link of its own, and the home page's entry keeps its backlink
+    (followed, both pages claimed the same backlink and the later one, without an anchor, won)."""
+    return modname if modname.startswith('qkd_nb.') else None
+
+
 def setup(app):
     app.connect('autodoc-process-docstring', _md_code_spans)
+    app.connect('viewcode-follow-imported', _source_where_described)
 
 
 # math: MathJax 2.7 shipped with the site (tools/build_docs.py copies the files of the `jupyter-server-mathjax`

@@ -183,6 +183,13 @@ def test_stage_notebook_directives():
             '[source](https://x/y.py#L3)\n\n### f\n\n---')
 
 
+def test_reexports_not_indexed_twice():
+    "A name re-exported by another module (qkd_nb.simulator from qkd_nb.sim_gates) is indexed on its home page only."
+    test_eq(':no-index:' in bd._api_entry('simulator', 'AngleMap'), True)
+    test_eq(':no-index:' in bd._api_entry('sim_gates', 'AngleMap'), False)
+    test_eq(':no-index:' in bd._api_entry('simulator', 'CompiledCircuit'), False)     # defined there
+
+
 def test_broken_links(tmp: Path):
     (tmp / 'a.html').write_text('x'); (tmp / 'sub').mkdir(); (tmp / 'sub' / 'b.html').write_text('y')
     base = 'http://127.0.0.1:1/'
