@@ -243,6 +243,18 @@ def _as_nbformat_outputs(outputs):
     return res
 
 
+def masked_paths(outputs):
+    """`outputs` with this checkout's path shown as `<root>` and temporary paths as `<tmp>`, the masks `normalize_text`
+    applies when comparing (so a committed output shows no machine path and still compares equal to a fresh one)."""
+    mask = lambda t: _TMP.sub('<tmp>', t.replace(str(ROOT), '<root>'))
+    fix = lambda v: [mask(x) for x in v] if isinstance(v, list) else mask(v) if isinstance(v, str) else v
+    for o in outputs:
+        if 'text' in o: o['text'] = fix(o['text'])
+        for k in [k for k in o.get('data', {}) if k.startswith('text/')]: o['data'][k] = fix(o['data'][k])
+        if 'traceback' in o: o['traceback'] = fix(o['traceback'])
+    return outputs
+
+
 def execute_in_place(fn, force_flags=None, basepath=ROOT) -> tuple[bool, float]:
     """Execute notebook `fn` (all `tst_flags` forced unless `force_flags` says otherwise) and write its
     outputs into it atomically; cells that did not run lose their outputs. Returns (ok, seconds).
@@ -257,7 +269,7 @@ def execute_in_place(fn, force_flags=None, basepath=ROOT) -> tuple[bool, float]:
     fresh = {_cell_key(c, cells): c for c in cells}
     for i, c in enumerate(c for c in nb.cells if c.cell_type == 'code'):
         key = c.get('id') or i
-        c.outputs = _as_nbformat_outputs(fresh[key].get('outputs')) if key in ran and key in fresh else []
+        c.outputs = masked_paths(_as_nbformat_outputs(fresh[key].get('outputs'))) if key in ran and key in fresh else []
         c.execution_count = None
     write_text(fn, nbformat.writes(nb))
     subprocess.run([str(Path(sys.executable).parent / 'nbdev_clean'), '--fname', str(fn)], check=True, cwd=ROOT)

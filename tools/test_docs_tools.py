@@ -5,7 +5,7 @@ Run by the test command (a step of tools/run_tests.py) or alone: `python tools/t
 builds its own small inputs (notebooks, PNGs, a site) in a temporary folder; none needs the network or Chromium.
 """
 from __future__ import annotations
-import io, sys, tempfile, traceback
+import io, json, sys, tempfile, traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -75,6 +75,16 @@ def test_same_text_tolerates_last_digit_only():
     assert no._same_text("'align': 1.348154067993164", "'align': 1.3481537103652954")   # float32 noise: 3e-7 relative
     assert not no._same_text("'align': 1.348154067993164", "'align': 1.1594940423965454")
     assert no._same_text('error 3.2e-09', 'error 8.1e-08')                               # below the absolute 1e-6
+
+
+def test_masked_paths_compare_equal():
+    "Committed outputs show no machine path, and still compare equal to fresh ones that do."
+    import nbformat
+    fresh = [nbformat.v4.new_output('stream', name='stdout', text=f'{no.ROOT}/x.py and /tmp/tmpab12/out.csv\n'),
+             nbformat.v4.new_output('stream', name='stderr', text=f'{no.ROOT}/.venv/lib/w.py:3: Warning\n')]
+    committed = no.masked_paths(json.loads(json.dumps(fresh)))
+    test_eq([o['text'] for o in committed], ['<root>/x.py and <tmp>\n', '<root>/.venv/lib/w.py:3: Warning\n'])
+    test_eq(no.output_items(committed), no.output_items(fresh))
 
 
 def test_output_items():
